@@ -1,0 +1,598 @@
+
+/* #line 1 "codec/src/textheaders.rl" */
+/*
+ * Text headers (WIRE-4): the Ragel grammar of the lenient iterator (exactly
+ * what Zig tofu's TextHeaderIterator accepts), of the strict validator and of
+ * the serialiser's checks. `make regen` turns this file into textheaders.c;
+ * both are committed, and `make regen-check` fails when they drift.
+ *
+ * Nothing here allocates or reads outside [buf, buf + len).
+ */
+#include <string.h>
+
+#include "tofu/codec.h"
+
+/* Ragel's goto-driven output (-G2) falls through between state labels on
+ * purpose; the warning is about generated code, not about this grammar. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Lenient iterator (WIRE-4.2)                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One line, starting after any empty lines. Lines end only at CR LF: a CR
+ * that is not followed by LF is data, in the name as in the value. The first
+ * ':' splits name from value. The chart has one state per "last byte was
+ * CR" so that "a\r:b" splits at the colon and "a\r\n" ends the line.
+ */
+
+/* #line 66 "codec/src/textheaders.rl" */
+
+
+
+/* #line 32 "codec/src/textheaders.c" */
+static const int th_line_start = 1;
+
+
+/* #line 69 "codec/src/textheaders.rl" */
+
+static int is_trim(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+void tofu_th_iter_init(tofu_th_iter *it, const void *buf, size_t len)
+{
+	it->buf = buf;
+	it->len = buf ? len : 0;
+	it->pos = 0;
+}
+
+int tofu_th_next(tofu_th_iter *it, tofu_th_field *f)
+{
+	const uint8_t *start, *p, *pe;
+	const uint8_t *colon = NULL, *eol = NULL, *line_end, *v, *ve;
+	int cs;
+
+	if (it->buf == NULL)
+		return 0;
+	start = it->buf + it->pos;
+	pe = it->buf + it->len;
+	/* Empty lines (CR LF at the current position) are skipped. */
+	while (pe - start >= 2 && start[0] == '\r' && start[1] == '\n')
+		start += 2;
+	if (start >= pe) {
+		it->pos = it->len;
+		return 0;
+	}
+	p = start;
+	
+/* #line 65 "codec/src/textheaders.c" */
+	{
+	cs = th_line_start;
+	}
+
+/* #line 101 "codec/src/textheaders.rl" */
+	
+/* #line 68 "codec/src/textheaders.c" */
+	{
+	if ( p == pe )
+		goto _test_eof;
+	switch ( cs )
+	{
+st1:
+	if ( ++p == pe )
+		goto _test_eof1;
+case 1:
+	switch( (*p) ) {
+		case 13u: goto st2;
+		case 58u: goto tr2;
+	}
+	goto st1;
+st2:
+	if ( ++p == pe )
+		goto _test_eof2;
+case 2:
+	switch( (*p) ) {
+		case 10u: goto tr3;
+		case 13u: goto st2;
+		case 58u: goto tr2;
+	}
+	goto st1;
+tr3:
+/* #line 34 "codec/src/textheaders.rl" */
+	{ eol = p - 1; {p++; cs = 5; goto _out;} }
+	goto st5;
+st5:
+	if ( ++p == pe )
+		goto _test_eof5;
+case 5:
+/* #line 99 "codec/src/textheaders.c" */
+	goto st0;
+st0:
+cs = 0;
+	goto _out;
+tr2:
+/* #line 33 "codec/src/textheaders.rl" */
+	{ colon = p; }
+	goto st3;
+tr4:
+/* #line 37 "codec/src/textheaders.rl" */
+	{
+		{
+			const uint8_t *cr = memchr(p + 1, '\r', (size_t)(pe - p - 1));
+			{p = (( (cr ? cr : pe)))-1;}
+		}
+	}
+	goto st3;
+st3:
+	if ( ++p == pe )
+		goto _test_eof3;
+case 3:
+/* #line 118 "codec/src/textheaders.c" */
+	if ( (*p) == 13u )
+		goto st4;
+	goto tr4;
+st4:
+	if ( ++p == pe )
+		goto _test_eof4;
+case 4:
+	switch( (*p) ) {
+		case 10u: goto tr3;
+		case 13u: goto st4;
+	}
+	goto st3;
+	}
+	_test_eof1: cs = 1; goto _test_eof; 
+	_test_eof2: cs = 2; goto _test_eof; 
+	_test_eof5: cs = 5; goto _test_eof; 
+	_test_eof3: cs = 3; goto _test_eof; 
+	_test_eof4: cs = 4; goto _test_eof; 
+
+	_test_eof: {}
+	_out: {}
+	}
+
+/* #line 102 "codec/src/textheaders.rl" */
+
+	/* Without CR LF the line runs to the end of the buffer. */
+	line_end = eol ? eol : pe;
+	it->pos = (size_t)((eol ? eol + 2 : pe) - it->buf);
+	if (colon) {
+		f->name = start;
+		f->name_len = (size_t)(colon - start);
+		v = colon + 1;
+		ve = line_end;
+		while (v < ve && is_trim(*v))
+			v++;
+		while (ve > v && is_trim(ve[-1]))
+			ve--;
+		f->value = v;
+		f->value_len = (size_t)(ve - v);
+	} else {
+		f->name = start;
+		f->name_len = (size_t)(line_end - start);
+		f->value = line_end;
+		f->value_len = 0;
+	}
+	/* An empty name ends the iteration; the position has already moved on,
+	 * so another call continues with the next line, as Zig's does. */
+	return f->name_len != 0;
+}
+
+int tofu_th_find(const void *buf, size_t len, const char *name, size_t name_len,
+		 tofu_th_field *f)
+{
+	tofu_th_iter it;
+	tofu_th_field cur;
+
+	tofu_th_iter_init(&it, buf, len);
+	while (tofu_th_next(&it, &cur)) {
+		if (cur.name_len == name_len && memcmp(cur.name, name, name_len) == 0) {
+			*f = cur;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Strict grammar (WIRE-4.1, WIRE-4.3)                                 */
+/* ------------------------------------------------------------------ */
+
+
+/* #line 155 "codec/src/textheaders.rl" */
+
+
+/* Where the validator stands inside a line; decides the error class. */
+enum { PH_LINE_START, PH_NAME, PH_OWS, PH_VALUE, PH_CR };
+
+
+/* #line 174 "codec/src/textheaders.rl" */
+
+
+
+/* #line 193 "codec/src/textheaders.c" */
+static const int th_strict_start = 5;
+static const int th_strict_first_final = 5;
+
+
+/* #line 177 "codec/src/textheaders.rl" */
+
+/* Error class for the byte at p that the grammar refused in `phase`. */
+static int classify(int phase, const uint8_t *p, const uint8_t **at)
+{
+	*at = p;
+	switch (phase) {
+	case PH_LINE_START:
+		if (*p == ':')
+			return TOFU_E_EMPTY_NAME;
+		if (*p == '\r' || *p == '\n')
+			return TOFU_E_EMPTY_LINE;
+		return TOFU_E_BAD_NAME_CHAR;
+	case PH_NAME:
+		return (*p == '\r' || *p == '\n') ? TOFU_E_MISSING_COLON : TOFU_E_BAD_NAME_CHAR;
+	case PH_OWS:
+		return (*p == '\r' || *p == '\n') ? TOFU_E_EMPTY_VALUE : TOFU_E_BAD_VALUE_CHAR;
+	case PH_CR:
+		/* a CR not followed by LF: the CR is the offending byte */
+		*at = p - 1;
+		return TOFU_E_BAD_VALUE_CHAR;
+	default:
+		return TOFU_E_BAD_VALUE_CHAR;
+	}
+}
+
+/* Error class when the input ends inside a line. */
+static int classify_eof(int phase)
+{
+	switch (phase) {
+	case PH_NAME:
+		return TOFU_E_MISSING_COLON;
+	case PH_OWS:
+		return TOFU_E_EMPTY_VALUE;
+	default:
+		return TOFU_E_MISSING_CRLF;
+	}
+}
+
+int tofu_th_validate(const void *buf, size_t len, size_t *err_offset)
+{
+	const uint8_t *base = buf, *p = buf, *pe, *at = NULL;
+	/* eof stays NULL: the end of input inside a line is classified below
+	 * rather than by the error action, which would look at the byte at pe. */
+	const uint8_t *eof = NULL;
+	int cs, rc = 0, phase = PH_LINE_START;
+
+	if (len > TOFU_MAX_TEXT_HEADERS_LEN) {
+		if (err_offset)
+			*err_offset = TOFU_MAX_TEXT_HEADERS_LEN;
+		return TOFU_E_HEADERS_TOO_LONG;
+	}
+	if (len == 0)
+		return 0;
+	pe = base + len;
+	
+/* #line 250 "codec/src/textheaders.c" */
+	{
+	cs = th_strict_start;
+	}
+
+/* #line 232 "codec/src/textheaders.rl" */
+	
+/* #line 253 "codec/src/textheaders.c" */
+	{
+	if ( p == pe )
+		goto _test_eof;
+	switch ( cs )
+	{
+tr7:
+/* #line 168 "codec/src/textheaders.rl" */
+	{ phase = PH_LINE_START; }
+	goto st5;
+st5:
+	if ( ++p == pe )
+		goto _test_eof5;
+case 5:
+/* #line 265 "codec/src/textheaders.c" */
+	if ( (*p) > 57u ) {
+		if ( 59u <= (*p) && (*p) <= 126u )
+			goto tr8;
+	} else if ( (*p) >= 33u )
+		goto tr8;
+	goto tr0;
+tr0:
+/* #line 169 "codec/src/textheaders.rl" */
+	{ rc = classify(phase, p, &at); {p++; cs = 0; goto _out;} }
+	goto st0;
+/* #line 274 "codec/src/textheaders.c" */
+st0:
+cs = 0;
+	goto _out;
+tr8:
+/* #line 164 "codec/src/textheaders.rl" */
+	{ phase = PH_NAME; }
+	goto st1;
+st1:
+	if ( ++p == pe )
+		goto _test_eof1;
+case 1:
+/* #line 284 "codec/src/textheaders.c" */
+	if ( (*p) == 58u )
+		goto tr2;
+	if ( 33u <= (*p) && (*p) <= 126u )
+		goto st1;
+	goto tr0;
+tr2:
+/* #line 165 "codec/src/textheaders.rl" */
+	{ phase = PH_OWS; }
+	goto st2;
+st2:
+	if ( ++p == pe )
+		goto _test_eof2;
+case 2:
+/* #line 296 "codec/src/textheaders.c" */
+	switch( (*p) ) {
+		case 9u: goto st2;
+		case 32u: goto st2;
+		case 127u: goto tr0;
+	}
+	if ( (*p) <= 31u )
+		goto tr0;
+	goto tr4;
+tr4:
+/* #line 166 "codec/src/textheaders.rl" */
+	{ phase = PH_VALUE; }
+	goto st3;
+st3:
+	if ( ++p == pe )
+		goto _test_eof3;
+case 3:
+/* #line 311 "codec/src/textheaders.c" */
+	switch( (*p) ) {
+		case 13u: goto tr6;
+		case 127u: goto tr0;
+	}
+	if ( (*p) > 8u ) {
+		if ( 10u <= (*p) && (*p) <= 31u )
+			goto tr0;
+	} else
+		goto tr0;
+	goto st3;
+tr6:
+/* #line 167 "codec/src/textheaders.rl" */
+	{ phase = PH_CR; }
+	goto st4;
+st4:
+	if ( ++p == pe )
+		goto _test_eof4;
+case 4:
+/* #line 328 "codec/src/textheaders.c" */
+	if ( (*p) == 10u )
+		goto tr7;
+	goto tr0;
+	}
+	_test_eof5: cs = 5; goto _test_eof; 
+	_test_eof1: cs = 1; goto _test_eof; 
+	_test_eof2: cs = 2; goto _test_eof; 
+	_test_eof3: cs = 3; goto _test_eof; 
+	_test_eof4: cs = 4; goto _test_eof; 
+
+	_test_eof: {}
+	if ( p == eof )
+	{
+	switch ( cs ) {
+	case 1: 
+	case 2: 
+	case 3: 
+	case 4: 
+/* #line 169 "codec/src/textheaders.rl" */
+	{ rc = classify(phase, p, &at); {p++; cs = 0; goto _out;} }
+	break;
+/* #line 348 "codec/src/textheaders.c" */
+	}
+	}
+
+	_out: {}
+	}
+
+/* #line 233 "codec/src/textheaders.rl" */
+
+	if (rc == 0 && cs < th_strict_first_final) {
+		rc = classify_eof(phase);
+		at = pe;
+	}
+	if (rc != 0 && err_offset)
+		*err_offset = (size_t)(at - base);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Serialiser (WIRE-4.4)                                               */
+/* ------------------------------------------------------------------ */
+
+/* A canonical value: no leading or trailing SP/HTAB (a parser would trim
+ * them), no control byte (CR LF would inject a header). */
+
+/* #line 253 "codec/src/textheaders.rl" */
+
+
+
+/* #line 371 "codec/src/textheaders.c" */
+static const int th_name_start = 1;
+static const int th_name_first_final = 2;
+
+
+/* #line 256 "codec/src/textheaders.rl" */
+
+static int is_name(const uint8_t *p, size_t len)
+{
+	const uint8_t *pe = p + len;
+	int cs;
+
+	
+/* #line 380 "codec/src/textheaders.c" */
+	{
+	cs = th_name_start;
+	}
+
+/* #line 263 "codec/src/textheaders.rl" */
+	
+/* #line 383 "codec/src/textheaders.c" */
+	{
+	if ( p == pe )
+		goto _test_eof;
+	switch ( cs )
+	{
+case 1:
+	if ( (*p) > 57u ) {
+		if ( 59u <= (*p) && (*p) <= 126u )
+			goto st2;
+	} else if ( (*p) >= 33u )
+		goto st2;
+	goto st0;
+st0:
+cs = 0;
+	goto _out;
+st2:
+	if ( ++p == pe )
+		goto _test_eof2;
+case 2:
+	if ( (*p) > 57u ) {
+		if ( 59u <= (*p) && (*p) <= 126u )
+			goto st2;
+	} else if ( (*p) >= 33u )
+		goto st2;
+	goto st0;
+	}
+	_test_eof2: cs = 2; goto _test_eof; 
+
+	_test_eof: {}
+	_out: {}
+	}
+
+/* #line 264 "codec/src/textheaders.rl" */
+	return p == pe && cs >= th_name_first_final;
+}
+
+
+/* #line 271 "codec/src/textheaders.rl" */
+
+
+
+/* #line 419 "codec/src/textheaders.c" */
+static const int th_value_start = 1;
+static const int th_value_first_final = 3;
+
+
+/* #line 274 "codec/src/textheaders.rl" */
+
+/* 0 for a canonical value, else the error class. */
+static int check_value(const uint8_t *p, size_t len)
+{
+	const uint8_t *pe = p + len, *q = p;
+	int cs;
+
+	if (len == 0)
+		return TOFU_E_EMPTY_VALUE;
+	
+/* #line 431 "codec/src/textheaders.c" */
+	{
+	cs = th_value_start;
+	}
+
+/* #line 284 "codec/src/textheaders.rl" */
+	
+/* #line 434 "codec/src/textheaders.c" */
+	{
+	if ( p == pe )
+		goto _test_eof;
+	switch ( cs )
+	{
+case 1:
+	if ( (*p) == 127u )
+		goto st0;
+	if ( (*p) <= 32u )
+		goto st0;
+	goto st3;
+st0:
+cs = 0;
+	goto _out;
+st3:
+	if ( ++p == pe )
+		goto _test_eof3;
+case 3:
+	switch( (*p) ) {
+		case 9u: goto st2;
+		case 32u: goto st2;
+		case 127u: goto st0;
+	}
+	if ( (*p) <= 31u )
+		goto st0;
+	goto st3;
+st2:
+	if ( ++p == pe )
+		goto _test_eof2;
+case 2:
+	switch( (*p) ) {
+		case 9u: goto st2;
+		case 32u: goto st2;
+		case 127u: goto st0;
+	}
+	if ( (*p) <= 31u )
+		goto st0;
+	goto st3;
+	}
+	_test_eof3: cs = 3; goto _test_eof; 
+	_test_eof2: cs = 2; goto _test_eof; 
+
+	_test_eof: {}
+	_out: {}
+	}
+
+/* #line 285 "codec/src/textheaders.rl" */
+	if (p == pe && cs >= th_value_first_final)
+		return 0;
+	/* Refused: a control byte anywhere is an injection risk and wins over
+	 * mere surrounding whitespace. */
+	for (; q < pe; q++)
+		if (*q != ' ' && *q != '\t' && (*q < 0x20 || *q == 0x7f))
+			return TOFU_E_BAD_VALUE_CHAR;
+	return TOFU_E_VALUE_NOT_CANONICAL;
+}
+
+void tofu_th_writer_init(tofu_th_writer *w, void *buf, size_t cap)
+{
+	w->buf = buf;
+	w->cap = buf ? cap : 0;
+	w->len = 0;
+}
+
+int tofu_th_append(tofu_th_writer *w, const void *name, size_t name_len, const void *value,
+		   size_t value_len)
+{
+	size_t need;
+	int rc;
+
+	if (name_len == 0)
+		return TOFU_E_EMPTY_NAME;
+	if (!is_name(name, name_len))
+		return TOFU_E_BAD_NAME_CHAR;
+	if ((rc = check_value(value, value_len)) != 0)
+		return rc;
+	need = name_len + 1 + value_len + 2;
+	if (need > w->cap - w->len)
+		return TOFU_E_NO_SPACE;
+	if (w->len + need > TOFU_MAX_TEXT_HEADERS_LEN)
+		return TOFU_E_HEADERS_TOO_LONG;
+	memcpy(w->buf + w->len, name, name_len);
+	w->buf[w->len + name_len] = ':';
+	memcpy(w->buf + w->len + name_len + 1, value, value_len);
+	w->buf[w->len + need - 2] = '\r';
+	w->buf[w->len + need - 1] = '\n';
+	w->len += need;
+	return 0;
+}
