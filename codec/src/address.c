@@ -96,7 +96,8 @@ int tofu_address_find(const void *text_headers, size_t len, tofu_address *a, int
 	while (tofu_th_next(&it, &f)) {
 		int listen;
 
-		if (f.name_len == connect_len && memcmp(f.name, TOFU_HEADER_CONNECT_TO, connect_len) == 0)
+		if (f.name_len == connect_len &&
+		    memcmp(f.name, TOFU_HEADER_CONNECT_TO, connect_len) == 0)
 			listen = 0;
 		else if (f.name_len == listen_len &&
 			 memcmp(f.name, TOFU_HEADER_LISTEN_ON, listen_len) == 0)
@@ -130,7 +131,8 @@ long tofu_address_format(const tofu_address *a, char *out, size_t cap)
 		size_t nd = 0;
 		unsigned port = a->port;
 
-		if (a->host_len > TOFU_MAX_HOST_LEN || memchr(a->host ? a->host : "", '|', a->host_len))
+		if (a->host_len > TOFU_MAX_HOST_LEN ||
+		    memchr(a->host ? a->host : "", '|', a->host_len))
 			return TOFU_E_ADDRESS_HOST;
 		for (size_t i = 0; i < a->host_len; i++)
 			if (is_ctl((unsigned char)a->host[i]))
@@ -150,7 +152,8 @@ long tofu_address_format(const tofu_address *a, char *out, size_t cap)
 		size_t full = a->path_len + (a->abstract ? 1 : 0);
 
 		if (full > TOFU_MAX_UDS_PATH_LEN ||
-		    (a->path_len && (memchr(a->path, '\0', a->path_len) || memchr(a->path, '|', a->path_len))))
+		    (a->path_len &&
+		     (memchr(a->path, '\0', a->path_len) || memchr(a->path, '|', a->path_len))))
 			return TOFU_E_ADDRESS_PATH;
 		rc = put(out, cap, &pos, TOFU_ADDRESS_UDS "|", 4);
 		if (!rc && a->abstract)
