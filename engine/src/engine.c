@@ -1,0 +1,496 @@
+/*
+ * engine/src/engine.c - engine lifetime, channel-number allocation, channel
+ * groups and the application-thread side of post / wait_receive /
+ * update_receiver.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "internal.h"
+
+void tofu_options_init(tofu_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pool_initial = 16;
+	o->pool_max = 64;
+	o->max_text_headers_len = TOFU_MAX_TEXT_HEADERS_LEN;
+	o->max_body_len = TOFU_MAX_BODY_LEN;
+	o->close_linger_ms = 1000;
+}
+
+static void normalise(tofu_options *o)
+{
+	if (!o->pool_initial)
+		o->pool_initial = 16;
+	if (!o->pool_max)
+		o->pool_max = 64;
+	if (o->pool_max < o->pool_initial)
+		o->pool_max = o->pool_initial;
+	if (!o->max_text_headers_len)
+		o->max_text_headers_len = TOFU_MAX_TEXT_HEADERS_LEN;
+	if (!o->max_body_len)
+		o->max_body_len = TOFU_MAX_BODY_LEN;
+	if (!o->close_linger_ms)
+		o->close_linger_ms = 1000;
+}
+
+int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
+{
+	if (!out)
+		return TOFU_STATUS_NULL_MESSAGE;
+	*out = NULL;
+	tofu_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return TOFU_STATUS_ALLOCATION_FAILED;
+	if (opts)
+		e->opt = *opts;
+	normalise(&e->opt);
+	e->efd = e->epfd = -1;
+	pthread_mutex_init(&e->pool_mu, NULL);
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cmd_cv, NULL);
+	/* calloc: untouched pages of the 1 MiB table cost no memory. */
+	e->slots = calloc(65536, sizeof(struct slot));
+	if (!e->slots)
+		goto fail;
+	if (getrandom(&e->rng, sizeof(e->rng), 0) != sizeof(e->rng))
+		e->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)e;
+	e->rng |= 1;
+	for (uint32_t i = 0; i < e->opt.pool_initial; i++) {
+		tofu_msg *m = tofu__msg_new();
+		if (!m)
+			goto fail;
+		m->next = e->pool;
+		e->pool = m;
+		e->pool_n++;
+	}
+	if (tofu__reactor_start(e))
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	tofu_engine_destroy(e);
+	return TOFU_STATUS_ALLOCATION_FAILED;
+}
+
+void tofu_engine_destroy(tofu_engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->shutting_down = 1;
+	for (tofu_group *g = e->groups; g; g = g->enext) {
+		pthread_mutex_lock(&g->mu);
+		g->closed = 1;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+	}
+	pthread_mutex_unlock(&e->mu);
+	/* The reactor closes every socket and frees everything it owns. */
+	tofu__reactor_stop(e);
+
+	/* Posts that arrived after the reactor's last look. */
+	tofu_msg *m;
+	while ((m = tofu__q_pop(&e->posted)))
+		tofu__msg_free(m);
+	while (e->groups) {
+		tofu_group *g = e->groups;
+		e->groups = g->enext;
+		/* A receiver woken with shutdown_started leaves first. */
+		pthread_mutex_lock(&g->mu);
+		while (g->inside)
+			pthread_cond_wait(&g->cv, &g->mu);
+		pthread_mutex_unlock(&g->mu);
+		tofu__group_free(g);
+	}
+	pthread_mutex_lock(&e->pool_mu);
+	e->pool_closed = 1;
+	while ((m = e->pool)) {
+		e->pool = m->next;
+		tofu__msg_free(m);
+	}
+	e->pool_n = 0;
+	pthread_mutex_unlock(&e->pool_mu);
+	free(e->slots);
+	pthread_cond_destroy(&e->cmd_cv);
+	pthread_mutex_destroy(&e->mu);
+	pthread_mutex_destroy(&e->pool_mu);
+	free(e);
+}
+
+/* ------------------------------------------------------ channel numbers */
+
+static uint64_t rng_next(tofu_engine *e)
+{
+	/* xorshift64*, seeded from getrandom(): channel numbers need to be
+	 * unpredictable enough not to collide across restarts, not secret. */
+	uint64_t x = e->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	e->rng = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+static int cn_usable(tofu_engine *e, uint32_t cn)
+{
+	return cn != TOFU_CHANNEL_UNASSIGNED && cn != TOFU_CHANNEL_RESERVED &&
+	       e->slots[cn].kind == SLOT_FREE && !(e->recent_bits[cn >> 3] & (1u << (cn & 7)));
+}
+
+uint16_t tofu__chan_alloc_locked(tofu_engine *e, tofu_group *g, int kind)
+{
+	uint32_t cn = 0;
+	/* Random draws succeed quickly unless the table is nearly full; then
+	 * a scan from a random start finds a free number or proves none. */
+	for (int i = 0; i < 64; i++) {
+		uint32_t c = (uint32_t)(rng_next(e) >> 48);
+		if (cn_usable(e, c)) {
+			cn = c;
+			break;
+		}
+	}
+	if (!cn) {
+		uint32_t start = (uint32_t)(rng_next(e) >> 48);
+		for (uint32_t i = 0; i < 65536; i++) {
+			uint32_t c = (start + i) & 0xFFFF;
+			if (cn_usable(e, c)) {
+				cn = c;
+				break;
+			}
+		}
+	}
+	if (!cn)
+		return 0;
+	struct slot *s = &e->slots[cn];
+	s->kind = (uint8_t)kind;
+	s->g = g;
+	s->gen++;
+	s->queued = 0;
+	e->n_slots++;
+	return (uint16_t)cn;
+}
+
+void tofu__chan_release_locked(tofu_engine *e, uint16_t cn)
+{
+	struct slot *s = &e->slots[cn];
+	if (s->kind == SLOT_FREE)
+		return;
+	s->kind = SLOT_FREE;
+	s->g = NULL;
+	s->queued = 0;
+	e->n_slots--;
+	/* Remember the number so it is not handed out again soon. */
+	if (e->recent_n == TOFU_RECENTLY_RELEASED_CHANNELS) {
+		uint16_t old = e->recent[e->recent_head];
+		e->recent_bits[old >> 3] &= (uint8_t) ~(1u << (old & 7));
+		e->recent_head = (e->recent_head + 1) % TOFU_RECENTLY_RELEASED_CHANNELS;
+		e->recent_n--;
+	}
+	uint32_t tail = (e->recent_head + e->recent_n) % TOFU_RECENTLY_RELEASED_CHANNELS;
+	e->recent[tail] = cn;
+	e->recent_n++;
+	e->recent_bits[cn >> 3] |= (uint8_t)(1u << (cn & 7));
+}
+
+/* --------------------------------------------------------------- groups */
+
+int tofu_group_create(tofu_engine *e, tofu_group **out)
+{
+	if (!out)
+		return TOFU_STATUS_NULL_MESSAGE;
+	*out = NULL;
+	if (!e)
+		return TOFU_STATUS_SHUTDOWN_STARTED;
+	tofu_group *g = calloc(1, sizeof(*g));
+	if (!g)
+		return TOFU_STATUS_ALLOCATION_FAILED;
+	g->e = e;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_lock(&e->mu);
+	if (e->shutting_down) {
+		pthread_mutex_unlock(&e->mu);
+		tofu__group_free(g);
+		return TOFU_STATUS_SHUTDOWN_STARTED;
+	}
+	g->enext = e->groups;
+	if (e->groups)
+		e->groups->eprev = g;
+	e->groups = g;
+	pthread_mutex_unlock(&e->mu);
+	*out = g;
+	return 0;
+}
+
+void tofu__group_free(tofu_group *g)
+{
+	tofu_msg *m;
+	while ((m = tofu__q_pop(&g->local)))
+		tofu__msg_free(m);
+	while ((m = tofu__q_pop(&g->inbox)))
+		tofu__msg_free(m);
+	while ((m = tofu__q_pop(&g->out)))
+		tofu__msg_free(m);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+void tofu_group_destroy(tofu_group *g)
+{
+	if (!g)
+		return;
+	tofu_engine *e = g->e;
+	struct cmd c = {.kind = CMD_GROUP_DESTROY, .g = g};
+
+	pthread_mutex_lock(&e->mu);
+	if (e->shutting_down) {
+		/* The engine frees every group it still knows. */
+		pthread_mutex_unlock(&e->mu);
+		return;
+	}
+	pthread_mutex_lock(&g->mu);
+	g->closed = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	/* Unlink now so engine_destroy never frees it under us. */
+	if (g->eprev)
+		g->eprev->enext = g->enext;
+	else
+		e->groups = g->enext;
+	if (g->enext)
+		g->enext->eprev = g->eprev;
+	if (e->cmds_tail)
+		e->cmds_tail->next = &c;
+	else
+		e->cmds = &c;
+	e->cmds_tail = &c;
+	int wake = !e->notified;
+	e->notified = 1;
+	pthread_mutex_unlock(&e->mu);
+	if (wake)
+		tofu__wake(e);
+
+	pthread_mutex_lock(&e->mu);
+	while (!c.done)
+		pthread_cond_wait(&e->cmd_cv, &e->mu);
+	pthread_mutex_unlock(&e->mu);
+
+	/* Let a receiver that was woken leave wait_receive first. */
+	pthread_mutex_lock(&g->mu);
+	while (g->inside)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+
+	struct msgq all = {0};
+	tofu__q_splice(&all, &g->local);
+	tofu__q_splice(&all, &g->inbox);
+	tofu__q_splice(&all, &g->out);
+	tofu__pool_put_list(e, &all);
+	tofu__group_free(g);
+}
+
+void tofu__group_push(tofu_group *g, struct msgq *q)
+{
+	pthread_mutex_lock(&g->mu);
+	tofu__q_splice(&g->inbox, q);
+	if (g->waiting)
+		pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ----------------------------------------------------------------- post */
+
+static int set_status(tofu_msg *m, int status)
+{
+	m->h.status = (uint8_t)status;
+	return status;
+}
+
+int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
+{
+	if (!msg || !*msg)
+		return TOFU_STATUS_NULL_MESSAGE;
+	if (!g)
+		return TOFU_STATUS_INVALID_MCHN_GROUP;
+	tofu_engine *e = g->e;
+	tofu_msg *m = *msg;
+	tofu_header *h = &m->h;
+	int op = (int)tofu_proto_opcode(h->proto);
+
+	/* check_and_prepare (reference 2.3), in Zig's order. A posted
+	 * WelcomeResponse is refused here instead of silently dropped. */
+	if (op >= TOFU_OPCODE_COUNT || op == TOFU_OP_WELCOME_RESPONSE)
+		return TOFU_STATUS_INVALID_OP_CODE;
+	h->proto &= (uint8_t)~TOFU_PROTO_ORIGIN_MASK;
+	h->status = 0;
+	int type = tofu_opcode_type(op);
+	if (tofu_opcode_role(op) == TOFU_ROLE_RESPONSE && h->message_id == 0)
+		return set_status(m, TOFU_STATUS_INVALID_MESSAGE_ID);
+	if (tofu_proto_more(h->proto) && type != TOFU_TYPE_REGULAR)
+		return set_status(m, TOFU_STATUS_INVALID_MORE_USAGE);
+	int opens = op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST;
+	if (opens ? h->channel_number != 0 : h->channel_number == 0)
+		return set_status(m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+	if (m->th_len > TOFU_MAX_TEXT_HEADERS_LEN)
+		return set_status(m, TOFU_STATUS_INVALID_HEADERS_LEN);
+	if (opens && m->th_len == 0)
+		return set_status(m, TOFU_STATUS_WRONG_ADDRESS);
+	if (m->body_len > TOFU_MAX_BODY_LEN)
+		return set_status(m, TOFU_STATUS_INVALID_BODY_LEN);
+	h->text_headers_len = (uint16_t)m->th_len;
+	h->body_len = (uint16_t)m->body_len;
+	if (h->message_id == 0)
+		h->message_id = tofu__next_message_id();
+
+	int abort = op == TOFU_OP_BYE_SIGNAL && tofu_proto_internal_a(h->proto);
+	int on_wire = op != TOFU_OP_WELCOME_REQUEST && !abort;
+	m->frame_len = on_wire ? TOFU_HEADER_SIZE + m->th_len + m->body_len : 0;
+	m->group = g;
+
+	pthread_mutex_lock(&e->mu);
+	if (g->closed || e->shutting_down) {
+		pthread_mutex_unlock(&e->mu);
+		return TOFU_STATUS_SHUTDOWN_STARTED;
+	}
+	struct slot *s;
+	if (opens) {
+		uint16_t cn = tofu__chan_alloc_locked(
+		    e, g, op == TOFU_OP_WELCOME_REQUEST ? SLOT_LISTENER : SLOT_IO);
+		if (!cn) {
+			pthread_mutex_unlock(&e->mu);
+			return TOFU_STATUS_ALLOCATION_FAILED;
+		}
+		h->channel_number = cn;
+		s = &e->slots[cn];
+	} else {
+		s = &e->slots[h->channel_number];
+		if (s->kind == SLOT_FREE) {
+			pthread_mutex_unlock(&e->mu);
+			return set_status(m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+		}
+		if (s->g != g) {
+			pthread_mutex_unlock(&e->mu);
+			return set_status(m, TOFU_STATUS_INVALID_MCHN_GROUP);
+		}
+		/* A listener carries no data; only the abort may close it. */
+		if (s->kind == SLOT_LISTENER && !abort) {
+			pthread_mutex_unlock(&e->mu);
+			return set_status(m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+		}
+		if (e->opt.max_outbound_bytes &&
+		    (size_t)s->queued + m->frame_len > e->opt.max_outbound_bytes) {
+			pthread_mutex_unlock(&e->mu);
+			return TOFU_STATUS_NOT_ALLOWED;
+		}
+	}
+	s->queued += m->frame_len;
+	m->gen = s->gen;
+	if (on_wire)
+		tofu_header_encode(h, m->wire);
+	if (prepared)
+		*prepared = *h;
+	tofu__q_push(&e->posted, m);
+	int wake = !e->notified;
+	e->notified = 1;
+	pthread_mutex_unlock(&e->mu);
+	*msg = NULL;
+	if (wake)
+		tofu__wake(e);
+	return 0;
+}
+
+/* --------------------------------------------------------- wait_receive */
+
+int tofu_wait_receive(tofu_group *g, uint64_t timeout_ns, tofu_msg **out)
+{
+	if (!out)
+		return TOFU_STATUS_NULL_MESSAGE;
+	*out = NULL;
+	if (!g)
+		return TOFU_STATUS_INVALID_MCHN_GROUP;
+	/* The receiver drains a private batch first: one lock per batch. */
+	if (g->local.head) {
+		*out = tofu__q_pop(&g->local);
+		return 0;
+	}
+	struct timespec dl;
+	if (timeout_ns != TOFU_WAIT_INFINITE && timeout_ns) {
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		uint64_t ns = (uint64_t)dl.tv_nsec + timeout_ns % 1000000000ull;
+		dl.tv_sec += (time_t)(timeout_ns / 1000000000ull + ns / 1000000000ull);
+		dl.tv_nsec = (long)(ns % 1000000000ull);
+	}
+	int rc = 0;
+	pthread_mutex_lock(&g->mu);
+	g->inside++;
+	for (;;) {
+		if (g->closed) {
+			rc = TOFU_STATUS_SHUTDOWN_STARTED;
+			break;
+		}
+		if (g->local.head || g->inbox.head) {
+			tofu__q_splice(&g->local, &g->inbox);
+			*out = tofu__q_pop(&g->local);
+			break;
+		}
+		if (timeout_ns == 0)
+			break;
+		g->waiting = 1;
+		int w = timeout_ns == TOFU_WAIT_INFINITE
+			    ? pthread_cond_wait(&g->cv, &g->mu)
+			    : pthread_cond_timedwait(&g->cv, &g->mu, &dl);
+		g->waiting = 0;
+		if (w == ETIMEDOUT) {
+			if (g->inbox.head && !g->closed)
+				continue;
+			break;
+		}
+	}
+	g->inside--;
+	if (g->closed)
+		pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+int tofu_update_receiver(tofu_group *g, tofu_msg **msg)
+{
+	if (!g)
+		return TOFU_STATUS_INVALID_MCHN_GROUP;
+	tofu_msg *m = msg ? *msg : NULL;
+	int created = 0;
+	if (m) {
+		m->h.proto &= (uint8_t)~TOFU_PROTO_ORIGIN_MASK;
+		m->h.status = TOFU_STATUS_RECEIVER_UPDATE;
+	} else {
+		m = tofu__msg_new();
+		if (!m)
+			return TOFU_STATUS_ALLOCATION_FAILED;
+		created = 1;
+		m->h.proto = tofu_proto_make(TOFU_OP_SIGNAL, 1, 0, 0, 0);
+		m->h.status = TOFU_STATUS_RECEIVER_UPDATE;
+	}
+	pthread_mutex_lock(&g->mu);
+	if (g->closed) {
+		pthread_mutex_unlock(&g->mu);
+		if (created)
+			tofu__msg_free(m);
+		return TOFU_STATUS_SHUTDOWN_STARTED;
+	}
+	tofu__q_push(&g->inbox, m);
+	if (g->waiting)
+		pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	if (msg)
+		*msg = NULL;
+	return 0;
+}

@@ -1,0 +1,180 @@
+/*
+ * engine/src/internal.h - private structures of libtofu shared by msg.c,
+ * group.c and reactor.c. Nothing here is public API.
+ *
+ * Ownership and locking in one place:
+ *   - engine->mu guards the posted-message mailbox, the command list, the
+ *     channel-number slot table and the group list. Application threads
+ *     (post, group create/destroy) and the reactor meet only there.
+ *   - engine->pool_mu guards the message pool.
+ *   - group->mu guards the group's inbox (reactor -> wait_receive).
+ *   - Everything else (sockets, struct chan, send queues, timers) belongs to
+ *     the reactor thread alone and is touched without locks.
+ */
+#ifndef TOFU_ENGINE_INTERNAL_H
+#define TOFU_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "tofu/tofu.h"
+
+struct tofu_msg {
+	tofu_header h;
+	uint8_t *th;
+	uint32_t th_len, th_cap;
+	uint8_t *body;
+	uint32_t body_len, body_cap;
+	struct tofu_msg *next;
+	/* Engine-private while the engine owns the message. */
+	tofu_group *group;		/* group that posted it */
+	uint32_t gen;			/* slot generation at post time */
+	uint32_t frame_len;		/* 16 + text headers + body */
+	uint8_t wire[TOFU_HEADER_SIZE]; /* encoded header, set by post */
+};
+
+/* A FIFO of messages linked through ->next. */
+struct msgq {
+	tofu_msg *head, *tail;
+	size_t n;
+};
+
+static inline void tofu__q_push(struct msgq *q, tofu_msg *m)
+{
+	m->next = NULL;
+	if (q->tail)
+		q->tail->next = m;
+	else
+		q->head = m;
+	q->tail = m;
+	q->n++;
+}
+
+static inline tofu_msg *tofu__q_pop(struct msgq *q)
+{
+	tofu_msg *m = q->head;
+	if (m) {
+		q->head = m->next;
+		if (!q->head)
+			q->tail = NULL;
+		m->next = NULL;
+		q->n--;
+	}
+	return m;
+}
+
+/* Appends all of src to dst and empties src. */
+static inline void tofu__q_splice(struct msgq *dst, struct msgq *src)
+{
+	if (!src->head)
+		return;
+	if (dst->tail)
+		dst->tail->next = src->head;
+	else
+		dst->head = src->head;
+	dst->tail = src->tail;
+	dst->n += src->n;
+	src->head = src->tail = NULL;
+	src->n = 0;
+}
+
+enum slot_kind {
+	SLOT_FREE = 0,
+	SLOT_IO = 1,	   /* client or accepted data channel */
+	SLOT_LISTENER = 2, /* listener channel */
+};
+
+/* What post() needs to know about a channel number (guarded by engine->mu). */
+struct slot {
+	tofu_group *g;
+	uint32_t gen;
+	uint32_t queued; /* bytes posted and not yet written or returned */
+	uint8_t kind;
+};
+
+struct chan;
+
+struct tofu_group {
+	tofu_engine *e;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct msgq inbox; /* reactor/update_receiver -> receiver (mu) */
+	struct msgq local; /* receiver-private: already taken from inbox */
+	int closed;	   /* destroy started (mu; also set under engine->mu) */
+	int waiting;	   /* receiver blocked in cond wait (mu) */
+	int inside;	   /* threads inside wait_receive (mu) */
+	/* engine->mu */
+	struct tofu_group *enext, *eprev;
+	/* reactor-private */
+	struct chan *chans; /* channels of this group */
+	struct msgq out;    /* deliveries not yet moved to inbox */
+	int dirty;
+	struct tofu_group *dnext;
+};
+
+enum cmd_kind {
+	CMD_GROUP_DESTROY = 1,
+};
+
+struct cmd {
+	int kind;
+	tofu_group *g;
+	int done;
+	struct cmd *next;
+};
+
+struct reactor;
+
+struct tofu_engine {
+	tofu_options opt;
+
+	pthread_mutex_t pool_mu;
+	tofu_msg *pool;
+	uint32_t pool_n;
+	int pool_closed;
+	atomic_int starved; /* reactor waits for a pooled message */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cmd_cv;
+	struct msgq posted;
+	struct cmd *cmds, *cmds_tail;
+	int notified; /* eventfd written and not yet consumed */
+	int shutting_down;
+	struct slot *slots; /* 65536 entries */
+	uint16_t recent[TOFU_RECENTLY_RELEASED_CHANNELS];
+	uint32_t recent_head, recent_n;
+	uint8_t recent_bits[65536 / 8];
+	uint64_t rng;
+	uint32_t n_slots;
+	struct tofu_group *groups;
+
+	int efd;  /* eventfd notifier */
+	int epfd; /* epoll */
+	pthread_t thread;
+	int thread_started;
+	struct reactor *r;
+};
+
+/* msg.c */
+tofu_msg *tofu__msg_new(void);
+void tofu__msg_free(tofu_msg *m);
+tofu_msg *tofu__pool_get(tofu_engine *e); /* NULL when empty */
+void tofu__pool_put_list(tofu_engine *e, struct msgq *q);
+int tofu__msg_th_reserve(tofu_msg *m, size_t len);
+int tofu__msg_body_reserve(tofu_msg *m, size_t len);
+uint64_t tofu__next_message_id(void);
+
+/* group.c */
+void tofu__group_push(tofu_group *g, struct msgq *q); /* reactor flush */
+void tofu__group_free(tofu_group *g);
+
+/* reactor.c */
+int tofu__reactor_start(tofu_engine *e);
+void tofu__reactor_stop(tofu_engine *e);
+void tofu__wake(tofu_engine *e);
+/* Allocates a channel number under engine->mu; 0 when none is free. */
+uint16_t tofu__chan_alloc_locked(tofu_engine *e, tofu_group *g, int kind);
+void tofu__chan_release_locked(tofu_engine *e, uint16_t cn);
+
+#endif

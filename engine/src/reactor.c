@@ -1,0 +1,1347 @@
+/*
+ * engine/src/reactor.c - the reactor thread: epoll + eventfd, listeners,
+ * client and accepted channels, send queues with batched sendmsg, the
+ * incremental receive path, close/notification flows, timers.
+ *
+ * Everything in this file runs on the reactor thread except tofu__wake,
+ * tofu__reactor_start and tofu__reactor_stop. Channel state is never shared,
+ * so the hot paths take no locks; engine->mu is taken once per loop
+ * iteration to collect posts, and briefly to release channel numbers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define RBUF_SIZE	     (256 * 1024)
+#define MAX_EVENTS	     256
+#define MAX_IOV		     1024 /* Linux IOV_MAX */
+#define WAIT_RETRY_MS	     100
+#define POOL_EMPTY_REPEAT_MS 1000
+#define ACCEPT_BATCH	     64
+#define READ_BATCH	     4
+
+enum chan_kind {
+	CH_CONNECTING = 1, /* client, connect() in progress */
+	CH_IO,		   /* connected client or accepted channel */
+	CH_LISTENER,
+	CH_LINGER, /* closed for the app; draining input before close() */
+};
+
+/* close_chan flags */
+enum {
+	CL_NOTIFY = 1, /* return queued messages and deliver channel_closed */
+	CL_LINGER = 2, /* shutdown(SHUT_WR) and drain before close() */
+};
+
+struct chan {
+	int fd;
+	uint16_t cn;
+	uint8_t kind;
+	uint8_t is_tcp;
+	uint32_t gen;
+	uint32_t ev; /* events registered with epoll */
+	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
+	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1;
+	tofu_group *g;
+	uint64_t close_id; /* message_id of the final channel_closed Signal */
+	/* send side */
+	struct msgq sq;
+	size_t sq_off; /* bytes of sq.head already written */
+	/* receive side */
+	tofu_decoder dec;
+	tofu_msg *rm; /* message being filled */
+	uint32_t rth, rbody;
+	tofu_header pend; /* decoded header waiting for a pooled message */
+	uint8_t *stash;	  /* bytes read but not decoded (pool was empty) */
+	uint32_t stash_len, stash_off;
+	uint64_t deadline;	    /* frame or linger deadline (ms) */
+	uint64_t last_signal;	    /* last pool_empty Signal (ms) */
+	struct chan *tnext, *tprev; /* frame-timer or linger list */
+	struct chan *wnext, *wprev; /* waiting list (starved / paused) */
+	struct chan *gnext, *gprev; /* group's channels */
+	struct chan *dnext;	    /* dirty list or graveyard */
+	char *unlink_path;	    /* UDS listener path to remove */
+};
+
+struct clist {
+	struct chan *head, *tail;
+};
+
+struct reactor {
+	tofu_engine *e;
+	struct chan **chans; /* by channel number */
+	uint8_t *rbuf;
+	struct clist ftimers; /* channels inside a frame, by deadline */
+	struct clist lingers; /* closing channels, by deadline */
+	struct clist waits;   /* starved channels and paused listeners */
+	struct chan *dirty;   /* channels with queued output */
+	struct chan *grave;   /* channels to free at the end of the iteration */
+	tofu_group *dgroups;  /* groups with deliveries to flush */
+	struct msgq tofree;   /* sent messages, back to the pool in one go */
+	uint32_t n_io;
+	uint64_t now;
+	int notifier; /* address is the epoll tag of the eventfd */
+	int stop;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ------------------------------------------------------------- lists */
+
+static void tl_add(struct clist *l, struct chan *c)
+{
+	c->tnext = NULL;
+	c->tprev = l->tail;
+	if (l->tail)
+		l->tail->tnext = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void tl_del(struct clist *l, struct chan *c)
+{
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		l->head = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		l->tail = c->tprev;
+	c->tnext = c->tprev = NULL;
+}
+
+static void wl_add(struct reactor *r, struct chan *c)
+{
+	struct clist *l = &r->waits;
+	c->in_wait = 1;
+	c->wnext = NULL;
+	c->wprev = l->tail;
+	if (l->tail)
+		l->tail->wnext = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void wl_del(struct reactor *r, struct chan *c)
+{
+	struct clist *l = &r->waits;
+	if (!c->in_wait)
+		return;
+	c->in_wait = 0;
+	if (c->wprev)
+		c->wprev->wnext = c->wnext;
+	else
+		l->head = c->wnext;
+	if (c->wnext)
+		c->wnext->wprev = c->wprev;
+	else
+		l->tail = c->wprev;
+	c->wnext = c->wprev = NULL;
+}
+
+static void ft_del(struct reactor *r, struct chan *c)
+{
+	if (c->in_ft) {
+		tl_del(&r->ftimers, c);
+		c->in_ft = 0;
+	}
+}
+
+/* --------------------------------------------------------------- epoll */
+
+static void ep_set(struct reactor *r, struct chan *c, uint32_t ev)
+{
+	if (c->in_epoll && c->ev == ev)
+		return;
+	struct epoll_event ee = {.events = ev, .data.ptr = c};
+	if (epoll_ctl(r->e->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ee) == 0) {
+		c->in_epoll = 1;
+		c->ev = ev;
+	}
+}
+
+static void ep_del(struct reactor *r, struct chan *c)
+{
+	if (c->in_epoll) {
+		epoll_ctl(r->e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		c->in_epoll = 0;
+		c->ev = 0;
+	}
+}
+
+/* ------------------------------------------------------------ delivery */
+
+static void deliver(struct reactor *r, tofu_group *g, tofu_msg *m)
+{
+	tofu__q_push(&g->out, m);
+	if (!g->dirty) {
+		g->dirty = 1;
+		g->dnext = r->dgroups;
+		r->dgroups = g;
+	}
+}
+
+static void flush_groups(struct reactor *r)
+{
+	while (r->dgroups) {
+		tofu_group *g = r->dgroups;
+		r->dgroups = g->dnext;
+		g->dirty = 0;
+		g->dnext = NULL;
+		tofu__group_push(g, &g->out);
+	}
+}
+
+/* A message the engine creates (notifications); never taken from the pool
+ * so notifications cannot be lost to an empty pool. */
+static tofu_msg *engine_msg(int opcode, int status, uint16_t cn, uint64_t id)
+{
+	tofu_msg *m = tofu__msg_new();
+	if (!m)
+		return NULL;
+	m->h.proto = tofu_proto_make((unsigned)opcode, 1, 0, 0, 0);
+	m->h.status = (uint8_t)status;
+	m->h.channel_number = cn;
+	m->h.message_id = id;
+	return m;
+}
+
+static void return_msg(struct reactor *r, tofu_group *g, tofu_msg *m, int status, uint16_t cn)
+{
+	m->h.proto |= TOFU_PROTO_ORIGIN_MASK;
+	m->h.status = (uint8_t)status;
+	m->h.channel_number = cn;
+	deliver(r, g, m);
+}
+
+static void notify_closed(struct reactor *r, tofu_group *g, uint16_t cn, uint64_t id, int reason)
+{
+	tofu_msg *m = engine_msg(TOFU_OP_SIGNAL, TOFU_STATUS_CHANNEL_CLOSED, cn, id);
+	if (!m)
+		return;
+	const char *name = tofu_status_name(reason);
+	if (name)
+		tofu_msg_add_header(m, TOFU_HEADER_CLOSE_REASON, name);
+	m->h.text_headers_len = (uint16_t)m->th_len;
+	deliver(r, g, m);
+}
+
+static void release_cn(struct reactor *r, uint16_t cn)
+{
+	pthread_mutex_lock(&r->e->mu);
+	tofu__chan_release_locked(r->e, cn);
+	pthread_mutex_unlock(&r->e->mu);
+}
+
+/* ------------------------------------------------------------ channels */
+
+static struct chan *new_chan(struct reactor *r, int fd, uint16_t cn, int kind, tofu_group *g)
+{
+	struct chan *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->cn = cn;
+	c->kind = (uint8_t)kind;
+	c->g = g;
+	tofu_decoder_init(&c->dec, TOFU_DEC_VALIDATE, r->e->opt.max_text_headers_len,
+			  r->e->opt.max_body_len);
+	pthread_mutex_lock(&r->e->mu);
+	c->gen = r->e->slots[cn].gen;
+	pthread_mutex_unlock(&r->e->mu);
+	c->gnext = g->chans;
+	if (g->chans)
+		g->chans->gprev = c;
+	g->chans = c;
+	r->chans[cn] = c;
+	if (kind == CH_IO || kind == CH_CONNECTING)
+		r->n_io++;
+	return c;
+}
+
+static void to_grave(struct reactor *r, struct chan *c)
+{
+	ep_del(r, c);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->unlink_path) {
+		unlink(c->unlink_path);
+		free(c->unlink_path);
+		c->unlink_path = NULL;
+	}
+	c->dnext = r->grave;
+	r->grave = c;
+}
+
+static void final_close(struct reactor *r, struct chan *c)
+{
+	if (c->in_lg) {
+		tl_del(&r->lingers, c);
+		c->in_lg = 0;
+	}
+	to_grave(r, c);
+}
+
+/* Closes a channel for the application. With CL_NOTIFY: `first` (the
+ * abort ByeSignal, if any) comes back with channel_closed, then every unsent
+ * message with `reason`, then the channel_closed Signal carrying
+ * ~close_reason. The number is released at once; the socket either closes
+ * now or lingers (FIN sent, input drained) so the peer reads all we sent. */
+static void close_chan(struct reactor *r, struct chan *c, int reason, int flags, tofu_msg *first)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	tofu_group *g = c->g;
+	if (c->kind == CH_IO || c->kind == CH_CONNECTING)
+		r->n_io--;
+	ft_del(r, c);
+	if (c->in_wait) {
+		wl_del(r, c);
+		if (c->starved)
+			atomic_fetch_sub(&r->e->starved, 1);
+	}
+	c->starved = 0;
+	if (c->gprev)
+		c->gprev->gnext = c->gnext;
+	else
+		g->chans = c->gnext;
+	if (c->gnext)
+		c->gnext->gprev = c->gprev;
+	c->gnext = c->gprev = NULL;
+
+	tofu_msg *m;
+	if (flags & CL_NOTIFY) {
+		if (first)
+			return_msg(r, g, first, TOFU_STATUS_CHANNEL_CLOSED, c->cn);
+		while ((m = tofu__q_pop(&c->sq)))
+			return_msg(r, g, m, reason, c->cn);
+		notify_closed(r, g, c->cn, c->close_id, reason);
+	} else {
+		if (first)
+			tofu__q_push(&r->tofree, first);
+		while ((m = tofu__q_pop(&c->sq)))
+			tofu__q_push(&r->tofree, m);
+	}
+	if (c->rm)
+		tofu__q_push(&r->tofree, c->rm);
+	c->rm = NULL;
+	free(c->stash);
+	c->stash = NULL;
+	r->chans[c->cn] = NULL;
+	release_cn(r, c->cn);
+
+	if (c->kind == CH_LISTENER || c->kind == CH_CONNECTING || !(flags & CL_LINGER)) {
+		to_grave(r, c);
+		return;
+	}
+	c->kind = CH_LINGER;
+	shutdown(c->fd, SHUT_WR);
+	ep_set(r, c, EPOLLIN);
+	c->deadline = r->now + r->e->opt.close_linger_ms;
+	tl_add(&r->lingers, c);
+	c->in_lg = 1;
+}
+
+/* ---------------------------------------------------------------- send */
+
+static int is_bye(const tofu_msg *m)
+{
+	return tofu_opcode_type((int)tofu_proto_opcode(m->h.proto)) == TOFU_TYPE_BYE;
+}
+
+static void mark_dirty(struct reactor *r, struct chan *c)
+{
+	if (!c->dirty) {
+		c->dirty = 1;
+		c->dnext = r->dirty;
+		r->dirty = c;
+	}
+}
+
+static int add_parts(struct iovec *iov, int n, tofu_msg *m, size_t skip)
+{
+	const void *base[3] = {m->wire, m->th, m->body};
+	size_t len[3] = {TOFU_HEADER_SIZE, m->th_len, m->body_len};
+	for (int i = 0; i < 3; i++) {
+		if (skip >= len[i]) {
+			skip -= len[i];
+			continue;
+		}
+		iov[n].iov_base = (uint8_t *)(uintptr_t)base[i] + skip;
+		iov[n].iov_len = len[i] - skip;
+		skip = 0;
+		n++;
+	}
+	return n;
+}
+
+static void update_out(struct reactor *r, struct chan *c)
+{
+	if (c->kind != CH_IO || c->closed)
+		return;
+	uint32_t ev = c->ev & ~(uint32_t)EPOLLOUT;
+	if (!c->starved)
+		ev |= EPOLLIN;
+	if (c->sq.head && !c->bye_sent)
+		ev |= EPOLLOUT;
+	if (c->in_epoll || ev)
+		ep_set(r, c, ev);
+}
+
+/* Writes as many queued frames as the socket takes, coalesced into few
+ * sendmsg calls; stops for good after a bye frame (reference 4.6). */
+static void flush_chan(struct reactor *r, struct chan *c)
+{
+	static struct iovec iov[MAX_IOV];
+	size_t done_bytes = 0;
+
+	while (c->sq.head && !c->bye_sent && !c->closed) {
+		int n = 0;
+		size_t total = 0, skip = c->sq_off;
+		for (tofu_msg *m = c->sq.head; m && n + 3 <= MAX_IOV; m = m->next) {
+			int before = n;
+			n = add_parts(iov, n, m, skip);
+			for (int i = before; i < n; i++)
+				total += iov[i].iov_len;
+			skip = 0;
+			if (is_bye(m))
+				break;
+		}
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			close_chan(r, c, TOFU_STATUS_SEND_FAILED, CL_NOTIFY, NULL);
+			return;
+		}
+		size_t left = (size_t)w;
+		while (left && c->sq.head) {
+			tofu_msg *m = c->sq.head;
+			size_t rest = m->frame_len - c->sq_off;
+			if (left < rest) {
+				c->sq_off += left;
+				left = 0;
+				break;
+			}
+			left -= rest;
+			c->sq_off = 0;
+			tofu__q_pop(&c->sq);
+			done_bytes += m->frame_len;
+			if (is_bye(m))
+				c->bye_sent = 1;
+			tofu__q_push(&r->tofree, m);
+		}
+		if ((size_t)w < total)
+			break;
+	}
+	if (done_bytes && r->e->opt.max_outbound_bytes) {
+		pthread_mutex_lock(&r->e->mu);
+		struct slot *s = &r->e->slots[c->cn];
+		if (s->gen == c->gen && s->kind != SLOT_FREE)
+			s->queued = s->queued > done_bytes ? s->queued - (uint32_t)done_bytes : 0;
+		pthread_mutex_unlock(&r->e->mu);
+	}
+	update_out(r, c);
+}
+
+static void flush_dirty(struct reactor *r)
+{
+	while (r->dirty) {
+		struct chan *c = r->dirty;
+		r->dirty = c->dnext;
+		c->dnext = NULL;
+		c->dirty = 0;
+		if (!c->closed && c->kind == CH_IO)
+			flush_chan(r, c);
+	}
+}
+
+/* ------------------------------------------------------------- receive */
+
+static void send_pool_empty(struct reactor *r, struct chan *c)
+{
+	tofu_msg *m = engine_msg(TOFU_OP_SIGNAL, TOFU_STATUS_POOL_EMPTY, c->cn, 0);
+	if (m)
+		deliver(r, c->g, m);
+	c->last_signal = r->now;
+}
+
+/* The pool is empty: keep what was read, stop reading the socket (the peer
+ * is pushed back by TCP/UDS flow control), tell the app, wait for a put. */
+static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_t restlen,
+		   int from_stash)
+{
+	if (from_stash) {
+		c->stash_off = (uint32_t)(rest - c->stash);
+	} else if (restlen) {
+		c->stash = malloc(restlen);
+		if (!c->stash) {
+			close_chan(r, c, TOFU_STATUS_ALLOCATION_FAILED, CL_NOTIFY | CL_LINGER,
+				   NULL);
+			return;
+		}
+		memcpy(c->stash, rest, restlen);
+		c->stash_len = (uint32_t)restlen;
+		c->stash_off = 0;
+	}
+	c->starved = 1;
+	ft_del(r, c);
+	atomic_fetch_add(&r->e->starved, 1);
+	wl_add(r, c);
+	update_out(r, c);
+	send_pool_empty(r, c);
+}
+
+static int begin_msg(struct chan *c, tofu_msg *m)
+{
+	m->h = c->pend;
+	m->h.channel_number = c->cn;
+	if (tofu__msg_th_reserve(m, c->pend.text_headers_len) ||
+	    tofu__msg_body_reserve(m, c->pend.body_len))
+		return -1;
+	m->th_len = c->pend.text_headers_len;
+	m->body_len = c->pend.body_len;
+	c->rth = c->rbody = 0;
+	c->rm = m;
+	return 0;
+}
+
+/* Decodes buf into messages. Returns 1 when all input was used, 0 when the
+ * channel closed or starved (the rest is stashed). *frames counts completed
+ * frames. */
+static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t len,
+		   int from_stash, int *frames)
+{
+	size_t off = 0;
+	for (;;) {
+		if (c->need_msg) {
+			tofu_msg *m = tofu__pool_get(r->e);
+			if (!m) {
+				starve(r, c, buf ? buf + off : NULL, len - off, from_stash);
+				return 0;
+			}
+			c->need_msg = 0;
+			if (begin_msg(c, m)) {
+				tofu__q_push(&r->tofree, m);
+				close_chan(r, c, TOFU_STATUS_ALLOCATION_FAILED,
+					   CL_NOTIFY | CL_LINGER, NULL);
+				return 0;
+			}
+		}
+		size_t used = 0;
+		tofu_dec_event ev;
+		int k = tofu_decoder_next(&c->dec, buf ? buf + off : NULL, len - off, &used, &ev);
+		off += used;
+		switch (k) {
+		case TOFU_E_INCOMPLETE:
+			return 1;
+		case TOFU_DEC_HEADER:
+			c->pend = ev.header;
+			c->need_msg = 1;
+			break;
+		case TOFU_DEC_TEXT:
+			memcpy(c->rm->th + c->rth, ev.data, ev.len);
+			c->rth += (uint32_t)ev.len;
+			break;
+		case TOFU_DEC_BODY:
+			memcpy(c->rm->body + c->rbody, ev.data, ev.len);
+			c->rbody += (uint32_t)ev.len;
+			break;
+		case TOFU_DEC_END: {
+			tofu_msg *m = c->rm;
+			c->rm = NULL;
+			(*frames)++;
+			if (!c->got_first) {
+				c->got_first = 1;
+				c->close_id = m->h.message_id;
+			}
+			int op = (int)tofu_proto_opcode(m->h.proto);
+			deliver(r, c->g, m);
+			/* Receiving ByeResponse closes the channel at once, as in
+			 * Zig; nothing after it is read (reference 4.6). */
+			if (op == TOFU_OP_BYE_RESPONSE) {
+				close_chan(r, c, TOFU_STATUS_CHANNEL_CLOSED, CL_NOTIFY | CL_LINGER,
+					   NULL);
+				return 0;
+			}
+			break;
+		}
+		default:
+			/* A frame a conforming peer never sends: not delivered;
+			 * the channel closes with the matching status. */
+			close_chan(r, c, tofu_error_status(k), CL_NOTIFY | CL_LINGER, NULL);
+			return 0;
+		}
+	}
+}
+
+static void frame_timer(struct reactor *r, struct chan *c, int frames)
+{
+	if (!r->e->opt.frame_timeout_ms || c->closed || c->starved)
+		return;
+	if (tofu_decoder_at_boundary(&c->dec) && !c->need_msg) {
+		ft_del(r, c);
+		return;
+	}
+	/* A frame is in progress; a new one started if any completed. */
+	if (c->in_ft && !frames)
+		return;
+	ft_del(r, c);
+	c->deadline = r->now + r->e->opt.frame_timeout_ms;
+	tl_add(&r->ftimers, c);
+	c->in_ft = 1;
+}
+
+static void do_read(struct reactor *r, struct chan *c)
+{
+	int frames = 0;
+	for (int i = 0; i < READ_BATCH; i++) {
+		ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
+		if (n > 0) {
+			if (!process(r, c, r->rbuf, (size_t)n, 0, &frames))
+				return;
+			if ((size_t)n < RBUF_SIZE)
+				break;
+			continue;
+		}
+		if (n == 0) {
+			/* Peer FIN: everything before it was delivered; a
+			 * partial frame is dropped (reference 4.8). */
+			close_chan(r, c, TOFU_STATUS_RECV_FAILED, CL_NOTIFY, NULL);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		close_chan(r, c,
+			   errno == ECONNRESET ? TOFU_STATUS_COMMUNICATION_FAILED
+					       : TOFU_STATUS_RECV_FAILED,
+			   CL_NOTIFY, NULL);
+		return;
+	}
+	frame_timer(r, c, frames);
+}
+
+/* The pool may have messages again: continue a starved channel. */
+static void resume(struct reactor *r, struct chan *c)
+{
+	int frames = 0;
+	wl_del(r, c);
+	c->starved = 0;
+	atomic_fetch_sub(&r->e->starved, 1);
+	if (c->stash) {
+		int ok =
+		    process(r, c, c->stash + c->stash_off, c->stash_len - c->stash_off, 1, &frames);
+		if (c->closed)
+			return;
+		if (!c->starved) {
+			free(c->stash);
+			c->stash = NULL;
+		}
+		if (!ok)
+			return;
+	} else if (c->need_msg) {
+		if (!process(r, c, NULL, 0, 0, &frames))
+			return;
+	}
+	if (!c->in_epoll)
+		c->ev = 0;
+	update_out(r, c);
+	frame_timer(r, c, frames);
+}
+
+/* --------------------------------------------------------------- accept */
+
+static void on_accept(struct reactor *r, struct chan *l)
+{
+	tofu_engine *e = r->e;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of descriptors: pause this listener
+				 * briefly instead of spinning on it. */
+				ep_set(r, l, 0);
+				l->paused = 1;
+				l->deadline = r->now + WAIT_RETRY_MS;
+				wl_add(r, l);
+			}
+			return;
+		}
+		if (e->opt.max_connections && r->n_io >= e->opt.max_connections) {
+			close(fd);
+			continue;
+		}
+		if (l->is_tcp) {
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
+		pthread_mutex_lock(&e->mu);
+		uint16_t cn = tofu__chan_alloc_locked(e, l->g, SLOT_IO);
+		pthread_mutex_unlock(&e->mu);
+		if (!cn) {
+			close(fd);
+			continue;
+		}
+		struct chan *c = new_chan(r, fd, cn, CH_IO, l->g);
+		if (!c) {
+			release_cn(r, cn);
+			close(fd);
+			continue;
+		}
+		c->is_tcp = l->is_tcp;
+		/* An accepted channel that receives nothing closes with id 0. */
+		c->close_id = 0;
+		ep_set(r, c, EPOLLIN);
+		if (!c->in_epoll)
+			close_chan(r, c, TOFU_STATUS_UNKNOWN_ERROR, 0, NULL);
+	}
+}
+
+/* ------------------------------------------------------ address helpers */
+
+static int fill_un(struct sockaddr_un *sa, socklen_t *sl, const char *path, size_t len, int abs)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (len + (abs ? 1u : 0u) >= sizeof(sa->sun_path) || (!abs && len == 0))
+		return -1;
+	if (abs) {
+		memcpy(sa->sun_path + 1, path, len);
+		*sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+	} else {
+		memcpy(sa->sun_path, path, len);
+		*sl = (socklen_t)sizeof(*sa);
+	}
+	return 0;
+}
+
+static int resolve(const tofu_address *a, int passive, struct addrinfo **res)
+{
+	char host[TOFU_MAX_HOST_LEN + 1], port[8];
+	memcpy(host, a->host, a->host_len);
+	host[a->host_len] = 0;
+	snprintf(port, sizeof(port), "%u", (unsigned)a->port);
+	struct addrinfo hints;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (passive)
+		hints.ai_flags = AI_PASSIVE;
+	/* An empty host means all IPv4 interfaces (listen) or loopback. */
+	const char *h = a->host_len ? host : (passive ? "0.0.0.0" : "127.0.0.1");
+	return getaddrinfo(h, port, &hints, res) == 0 ? 0 : -1;
+}
+
+/* --------------------------------------------------------------- listen */
+
+static atomic_uint uds_counter;
+
+static int listen_tcp(const tofu_address *a, int *fdp, char *bound, size_t cap)
+{
+	struct addrinfo *res;
+	if (resolve(a, 1, &res))
+		return TOFU_STATUS_INVALID_ADDRESS;
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		return TOFU_STATUS_LISTEN_FAILED;
+	}
+	int one = 1;
+	/* SO_REUSEADDR for quick restarts; no SO_REUSEPORT (unlike Zig), so a
+	 * second listener on the same port fails with listen_failed. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024)) {
+		freeaddrinfo(res);
+		close(fd);
+		return TOFU_STATUS_LISTEN_FAILED;
+	}
+	freeaddrinfo(res);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN] = "";
+	uint16_t port = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+			port = ntohs(s4->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+			port = ntohs(s6->sin6_port);
+		}
+	}
+	tofu_address b = {.kind = TOFU_ADDR_TCP, .host = ip, .host_len = strlen(ip), .port = port};
+	long n = tofu_address_format(&b, bound, cap - 1);
+	bound[n > 0 ? n : 0] = 0;
+	*fdp = fd;
+	return 0;
+}
+
+/* A path that exists but where nobody accepts is a stale socket file. */
+static int stale_socket(const struct sockaddr_un *sa, socklen_t sl)
+{
+	struct stat st;
+	if (stat(sa->sun_path, &st) || !S_ISSOCK(st.st_mode))
+		return 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int stale = connect(fd, (const struct sockaddr *)sa, sl) < 0 && errno == ECONNREFUSED;
+	close(fd);
+	return stale;
+}
+
+static int listen_uds(const tofu_address *a, int *fdp, char *bound, size_t cap, char **unlink_path)
+{
+	char tmp[TOFU_MAX_UDS_PATH_LEN + 1];
+	const char *path = a->path;
+	size_t len = a->path_len;
+	if (!a->abstract && len == 0) {
+		/* Empty path: invent one and report it in ~bound_to. */
+		const char *dir = getenv("TMPDIR");
+		if (!dir || !*dir)
+			dir = "/tmp";
+		int k = snprintf(tmp, sizeof(tmp), "%s/tofu_%d_%u.sock", dir, (int)getpid(),
+				 atomic_fetch_add(&uds_counter, 1));
+		if (k < 0 || (size_t)k >= sizeof(tmp))
+			return TOFU_STATUS_INVALID_ADDRESS;
+		path = tmp;
+		len = (size_t)k;
+	}
+	struct sockaddr_un sa;
+	socklen_t sl;
+	if (fill_un(&sa, &sl, path, len, a->abstract))
+		return TOFU_STATUS_INVALID_ADDRESS;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return TOFU_STATUS_LISTEN_FAILED;
+	int rc = bind(fd, (struct sockaddr *)&sa, sl);
+	if (rc && errno == EADDRINUSE && !a->abstract && stale_socket(&sa, sl)) {
+		unlink(sa.sun_path);
+		rc = bind(fd, (struct sockaddr *)&sa, sl);
+	}
+	if (rc || listen(fd, 1024)) {
+		close(fd);
+		return TOFU_STATUS_LISTEN_FAILED;
+	}
+	if (!a->abstract) {
+		*unlink_path = malloc(len + 1);
+		if (*unlink_path) {
+			memcpy(*unlink_path, path, len);
+			(*unlink_path)[len] = 0;
+		}
+	}
+	tofu_address b = {
+	    .kind = TOFU_ADDR_UDS, .path = path, .path_len = len, .abstract = a->abstract};
+	long n = tofu_address_format(&b, bound, cap - 1);
+	bound[n > 0 ? n : 0] = 0;
+	*fdp = fd;
+	return 0;
+}
+
+static int address_status(int k, int want_listen, int is_listen)
+{
+	if (k == TOFU_E_ADDRESS_MISSING)
+		return TOFU_STATUS_WRONG_ADDRESS;
+	if (k < 0 || want_listen != is_listen)
+		return TOFU_STATUS_INVALID_ADDRESS;
+	return 0;
+}
+
+/* Fails a Welcome/Hello: the message comes back with `opcode`, origin
+ * engine and the status, then the channel_closed Signal (reference 4.1,
+ * 4.9); the number is released. */
+static void fail_open(struct reactor *r, tofu_msg *m, int opcode, int st)
+{
+	tofu_group *g = m->group;
+	uint16_t cn = m->h.channel_number;
+	uint64_t id = m->h.message_id;
+	tofu_msg_set_opcode(m, opcode);
+	return_msg(r, g, m, st, cn);
+	notify_closed(r, g, cn, id, st);
+	release_cn(r, cn);
+}
+
+static void do_listen(struct reactor *r, tofu_msg *m)
+{
+	tofu_address a;
+	int is_listen = 0, fd = -1;
+	char bound[TOFU_MAX_UDS_PATH_LEN + TOFU_MAX_HOST_LEN + 16];
+	char *unlink_path = NULL;
+	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int st = address_status(k, 1, is_listen);
+	if (!st)
+		st = a.kind == TOFU_ADDR_TCP
+			 ? listen_tcp(&a, &fd, bound, sizeof(bound))
+			 : listen_uds(&a, &fd, bound, sizeof(bound), &unlink_path);
+	struct chan *c = NULL;
+	if (!st) {
+		c = new_chan(r, fd, m->h.channel_number, CH_LISTENER, m->group);
+		if (!c) {
+			close(fd);
+			if (unlink_path)
+				unlink(unlink_path);
+			free(unlink_path);
+			st = TOFU_STATUS_ALLOCATION_FAILED;
+		}
+	}
+	if (st) {
+		fail_open(r, m, TOFU_OP_WELCOME_RESPONSE, st);
+		return;
+	}
+	c->is_tcp = a.kind == TOFU_ADDR_TCP;
+	c->unlink_path = unlink_path;
+	c->close_id = m->h.message_id;
+	c->got_first = 1;
+	ep_set(r, c, EPOLLIN);
+	/* Success: the same message, WelcomeResponse, origin application,
+	 * status 0 (reference 4.1) plus our ~bound_to. */
+	tofu_msg_set_opcode(m, TOFU_OP_WELCOME_RESPONSE);
+	m->h.proto &= (uint8_t)~TOFU_PROTO_ORIGIN_MASK;
+	m->h.status = 0;
+	tofu_msg_add_header(m, TOFU_HEADER_BOUND_TO, bound);
+	m->h.text_headers_len = (uint16_t)m->th_len;
+	deliver(r, m->group, m);
+}
+
+/* -------------------------------------------------------------- connect */
+
+/* Returns 0 (fd set, *inprogress set) or the status of a synchronous
+ * failure (reference 4.9). */
+static int open_client(const tofu_address *a, int *fdp, int *inprogress, int *is_tcp)
+{
+	int fd, rc;
+	*inprogress = 0;
+	if (a->kind == TOFU_ADDR_TCP) {
+		struct addrinfo *res;
+		if (resolve(a, 0, &res))
+			return TOFU_STATUS_INVALID_ADDRESS;
+		fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			freeaddrinfo(res);
+			return TOFU_STATUS_INVALID_ADDRESS;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		rc = connect(fd, res->ai_addr, res->ai_addrlen);
+		freeaddrinfo(res);
+		*is_tcp = 1;
+	} else {
+		struct sockaddr_un sa;
+		socklen_t sl;
+		if (fill_un(&sa, &sl, a->path, a->path_len, a->abstract))
+			return TOFU_STATUS_INVALID_ADDRESS;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return TOFU_STATUS_INVALID_ADDRESS;
+		rc = connect(fd, (struct sockaddr *)&sa, sl);
+		*is_tcp = 0;
+	}
+	if (rc == 0) {
+		*fdp = fd;
+		return 0;
+	}
+	if (errno == EINPROGRESS) {
+		*inprogress = 1;
+		*fdp = fd;
+		return 0;
+	}
+	int err = errno;
+	close(fd);
+	return err == ENOENT ? TOFU_STATUS_UDS_PATH_NOT_FOUND : TOFU_STATUS_COMMUNICATION_FAILED;
+}
+
+static void do_connect(struct reactor *r, tofu_msg *m)
+{
+	tofu_address a;
+	int is_listen = 0, fd = -1, inprogress = 0, is_tcp = 0;
+	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int st = address_status(k, 0, is_listen);
+	if (!st)
+		st = open_client(&a, &fd, &inprogress, &is_tcp);
+	struct chan *c = NULL;
+	if (!st) {
+		c = new_chan(r, fd, m->h.channel_number, inprogress ? CH_CONNECTING : CH_IO,
+			     m->group);
+		if (!c) {
+			close(fd);
+			st = TOFU_STATUS_ALLOCATION_FAILED;
+		}
+	}
+	if (st) {
+		fail_open(r, m, TOFU_OP_HELLO_RESPONSE, st);
+		return;
+	}
+	c->is_tcp = (uint8_t)is_tcp;
+	c->close_id = m->h.message_id;
+	/* The HelloRequest itself is the first frame on the wire. */
+	tofu__q_push(&c->sq, m);
+	if (inprogress) {
+		ep_set(r, c, EPOLLOUT);
+	} else {
+		ep_set(r, c, EPOLLIN);
+		mark_dirty(r, c);
+	}
+	if (!c->in_epoll)
+		close_chan(r, c, TOFU_STATUS_UNKNOWN_ERROR, CL_NOTIFY, NULL);
+}
+
+static void on_connected(struct reactor *r, struct chan *c, uint32_t events)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl))
+		err = errno;
+	if (err == 0 && !(events & EPOLLOUT))
+		return;
+	if (err) {
+		/* Asynchronous failure: the HelloRequest comes back unchanged
+		 * in opcode with connect_failed (reference 4.9). */
+		close_chan(r, c, TOFU_STATUS_CONNECT_FAILED, CL_NOTIFY, NULL);
+		return;
+	}
+	c->kind = CH_IO;
+	ep_set(r, c, EPOLLIN);
+	flush_chan(r, c);
+}
+
+/* ---------------------------------------------------------------- posts */
+
+static void handle_post(struct reactor *r, tofu_msg *m)
+{
+	int op = (int)tofu_proto_opcode(m->h.proto);
+	if (op == TOFU_OP_WELCOME_REQUEST) {
+		do_listen(r, m);
+		return;
+	}
+	if (op == TOFU_OP_HELLO_REQUEST) {
+		do_connect(r, m);
+		return;
+	}
+	struct chan *c = r->chans[m->h.channel_number];
+	if (!c || c->gen != m->gen || c->closed) {
+		/* Closed between post and now: back to the app, never dropped. */
+		return_msg(r, m->group, m, TOFU_STATUS_CHANNEL_CLOSED, m->h.channel_number);
+		return;
+	}
+	if (op == TOFU_OP_BYE_SIGNAL && tofu_proto_internal_a(m->h.proto)) {
+		/* Local abort (0x47): nothing is sent (reference 4.7). */
+		close_chan(r, c, TOFU_STATUS_CHANNEL_CLOSED, CL_NOTIFY | CL_LINGER, m);
+		return;
+	}
+	if (tofu_proto_internal_a(m->h.proto) && c->sq.head) {
+		/* oob: ahead of every frame not yet started; never ahead of a
+		 * part-written frame or of the HelloRequest of a connecting
+		 * channel (so the peer still sees Hello first). */
+		if (c->sq_off == 0 && c->kind == CH_IO) {
+			m->next = c->sq.head;
+			c->sq.head = m;
+			c->sq.n++;
+		} else {
+			tofu_msg *h = c->sq.head;
+			m->next = h->next;
+			h->next = m;
+			if (c->sq.tail == h)
+				c->sq.tail = m;
+			c->sq.n++;
+		}
+	} else {
+		tofu__q_push(&c->sq, m);
+	}
+	if (c->kind == CH_IO)
+		mark_dirty(r, c);
+}
+
+static void handle_cmd(struct reactor *r, struct cmd *cmd)
+{
+	tofu_group *g = cmd->g;
+	/* Group destroy: every channel closes without notifications. */
+	while (g->chans)
+		close_chan(r, g->chans, TOFU_STATUS_CHANNEL_CLOSED, CL_LINGER, NULL);
+	pthread_mutex_lock(&r->e->mu);
+	cmd->done = 1;
+	pthread_cond_broadcast(&r->e->cmd_cv);
+	pthread_mutex_unlock(&r->e->mu);
+}
+
+/* ----------------------------------------------------------------- loop */
+
+static void handle_event(struct reactor *r, struct chan *c, uint32_t events)
+{
+	switch (c->kind) {
+	case CH_LISTENER:
+		if (!c->closed && (events & EPOLLIN))
+			on_accept(r, c);
+		break;
+	case CH_CONNECTING:
+		if (!c->closed)
+			on_connected(r, c, events);
+		break;
+	case CH_IO:
+		if (c->closed)
+			break;
+		if (c->starved) {
+			/* Not reading; a hang-up would be reported forever. */
+			if (events & (EPOLLHUP | EPOLLERR))
+				ep_del(r, c);
+			else if (events & EPOLLOUT)
+				flush_chan(r, c);
+			break;
+		}
+		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			do_read(r, c);
+		if (!c->closed && c->kind == CH_IO && (events & EPOLLOUT))
+			flush_chan(r, c);
+		break;
+	case CH_LINGER:
+		if (c->fd < 0)
+			break;
+		for (int i = 0; i < 16; i++) {
+			ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
+			if (n > 0)
+				continue;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return;
+			final_close(r, c);
+			return;
+		}
+		break;
+	}
+}
+
+static void handle_waits(struct reactor *r)
+{
+	/* Take the whole list; whatever still has to wait is re-added. */
+	struct chan *c = r->waits.head, *next;
+	r->waits.head = r->waits.tail = NULL;
+	int pool_dry = 0;
+	for (; c; c = next) {
+		next = c->wnext;
+		c->in_wait = 0;
+		c->wnext = c->wprev = NULL;
+		if (c->paused) {
+			if (r->now >= c->deadline) {
+				c->paused = 0;
+				ep_set(r, c, EPOLLIN);
+			} else {
+				wl_add(r, c);
+			}
+			continue;
+		}
+		if (!pool_dry) {
+			/* resume() re-adds the channel if the pool runs dry. */
+			resume(r, c);
+			if (!c->closed && c->starved)
+				pool_dry = 1;
+			continue;
+		}
+		wl_add(r, c);
+		if (r->now - c->last_signal >= POOL_EMPTY_REPEAT_MS)
+			send_pool_empty(r, c);
+	}
+}
+
+static int timeout_ms(struct reactor *r)
+{
+	int64_t t = -1;
+	if (r->waits.head)
+		t = WAIT_RETRY_MS;
+	struct chan *heads[2] = {r->ftimers.head, r->lingers.head};
+	for (int i = 0; i < 2; i++) {
+		if (!heads[i])
+			continue;
+		int64_t d = (int64_t)heads[i]->deadline - (int64_t)r->now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	return (int)(t > INT_MAX ? INT_MAX : t);
+}
+
+static void expire_timers(struct reactor *r)
+{
+	while (r->ftimers.head && r->ftimers.head->deadline <= r->now)
+		/* Slowloris: a started frame not completed in time. */
+		close_chan(r, r->ftimers.head, TOFU_STATUS_RECV_FAILED, CL_NOTIFY | CL_LINGER,
+			   NULL);
+	while (r->lingers.head && r->lingers.head->deadline <= r->now)
+		final_close(r, r->lingers.head);
+}
+
+static void free_grave(struct reactor *r)
+{
+	while (r->grave) {
+		struct chan *c = r->grave;
+		r->grave = c->dnext;
+		free(c->stash);
+		free(c);
+	}
+}
+
+static void shutdown_all(struct reactor *r)
+{
+	for (uint32_t cn = 0; cn < 65536; cn++) {
+		struct chan *c = r->chans[cn];
+		if (c)
+			close_chan(r, c, TOFU_STATUS_SHUTDOWN_STARTED, 0, NULL);
+	}
+	while (r->lingers.head)
+		final_close(r, r->lingers.head);
+	free_grave(r);
+	tofu_msg *m;
+	while ((m = tofu__q_pop(&r->tofree)))
+		tofu__msg_free(m);
+}
+
+static void *reactor_main(void *arg)
+{
+	tofu_engine *e = arg;
+	struct reactor *r = e->r;
+	struct epoll_event evs[MAX_EVENTS];
+	sigset_t all;
+	/* Signals belong to the application's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+	for (;;) {
+		r->now = now_ms();
+		int n = epoll_wait(e->epfd, evs, MAX_EVENTS, timeout_ms(r));
+		r->now = now_ms();
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &r->notifier) {
+				uint64_t v;
+				ssize_t rd = read(e->efd, &v, sizeof(v));
+				(void)rd;
+				continue;
+			}
+			handle_event(r, evs[i].data.ptr, evs[i].events);
+		}
+
+		pthread_mutex_lock(&e->mu);
+		struct msgq posted = e->posted;
+		e->posted.head = e->posted.tail = NULL;
+		e->posted.n = 0;
+		struct cmd *cmds = e->cmds;
+		e->cmds = e->cmds_tail = NULL;
+		e->notified = 0;
+		int stop = e->shutting_down;
+		pthread_mutex_unlock(&e->mu);
+
+		tofu_msg *m;
+		while ((m = tofu__q_pop(&posted)))
+			handle_post(r, m);
+		flush_dirty(r);
+		if (cmds) {
+			flush_groups(r);
+			while (cmds) {
+				struct cmd *next = cmds->next;
+				handle_cmd(r, cmds);
+				cmds = next;
+			}
+		}
+		if (r->waits.head)
+			handle_waits(r);
+		expire_timers(r);
+		flush_dirty(r);
+		if (r->tofree.head)
+			tofu__pool_put_list(e, &r->tofree);
+		flush_groups(r);
+		free_grave(r);
+		if (stop)
+			break;
+	}
+	shutdown_all(r);
+	return NULL;
+}
+
+/* ------------------------------------------------------ start and stop */
+
+void tofu__wake(tofu_engine *e)
+{
+	uint64_t one = 1;
+	ssize_t w = write(e->efd, &one, sizeof(one));
+	(void)w; /* a full counter already means "wake up" */
+}
+
+int tofu__reactor_start(tofu_engine *e)
+{
+	struct reactor *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -1;
+	r->e = e;
+	e->r = r;
+	r->chans = calloc(65536, sizeof(*r->chans));
+	r->rbuf = malloc(RBUF_SIZE);
+	if (!r->chans || !r->rbuf)
+		return -1;
+	e->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->efd < 0 || e->epfd < 0)
+		return -1;
+	struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &r->notifier};
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ee))
+		return -1;
+	if (pthread_create(&e->thread, NULL, reactor_main, e))
+		return -1;
+	e->thread_started = 1;
+	return 0;
+}
+
+void tofu__reactor_stop(tofu_engine *e)
+{
+	if (e->thread_started) {
+		tofu__wake(e);
+		pthread_join(e->thread, NULL);
+		e->thread_started = 0;
+	}
+	struct reactor *r = e->r;
+	if (r) {
+		free(r->chans);
+		free(r->rbuf);
+		free(r);
+		e->r = NULL;
+	}
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->efd >= 0)
+		close(e->efd);
+	e->epfd = e->efd = -1;
+}
