@@ -64,7 +64,7 @@ regen-check-ragel:
 
 # Benchmark: header encode/decode, text-header parse vs a memchr scan.
 $(BUILD)/rel/bench/codec_bench: $(BUILD)/rel/bench/codec_bench.o $(CODEC_LIB)
-	$(CC) -o $@ $^
+	$(CC) -o $@ $^ -lm
 bench-codec: $(BUILD)/rel/bench/codec_bench
 	$<
 

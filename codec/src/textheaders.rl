@@ -23,49 +23,116 @@
 /*
  * One line, starting after any empty lines. Lines end only at CR LF: a CR
  * that is not followed by LF is data, in the name as in the value. The first
- * ':' splits name from value. The chart has one state per "last byte was
- * CR" so that "a\r:b" splits at the colon and "a\r\n" ends the line.
+ * ':' of the line splits name from value.
+ *
+ * The chart only has to tell CR LF from any other CR. Between CRs there is
+ * no structure, so the skip action jumps to the next CR with a vector scan
+ * and, on the way, records the first ':' it passes (the split point). One
+ * pass over each byte, one loop exit per line: that is what keeps the
+ * iterator near a plain memchr line scan.
  */
 %%{
 	machine th_line;
 	alphtype unsigned char;
 
-	action colon { colon = p; }
 	action eol { eol = p - 1; fbreak; }
-	# Values are long and hold no structure until the next CR: jump there
-	# with memchr instead of walking byte by byte.
-	action skip {
-		{
-			const uint8_t *cr = memchr(p + 1, '\r', (size_t)(pe - p - 1));
-			fexec (cr ? cr : pe);
-		}
-	}
+	action skip { fexec scan_line(p, pe, &colon); }
 
 	main := (
 	  start: (
-	    ':' @colon -> value |
-	    '\r' -> name_cr |
-	    (any - [:\r]) -> start
+	    '\r' -> cr |
+	    (any - '\r') @skip -> start
 	  ),
-	  name_cr: (
+	  cr: (
 	    '\n' @eol -> final |
-	    ':' @colon -> value |
-	    '\r' -> name_cr |
-	    (any - [:\r\n]) -> start
-	  ),
-	  value: (
-	    '\r' -> value_cr |
-	    (any - '\r') @skip -> value
-	  ),
-	  value_cr: (
-	    '\n' @eol -> final |
-	    '\r' -> value_cr |
-	    (any - [\r\n]) -> value
+	    '\r' -> cr |
+	    (any - [\r\n]) @skip -> start
 	  )
 	);
 }%%
 
 %% write data noerror nofinal noentry;
+
+/*
+ * The skip action's scanner: returns the first CR in [p, pe), or pe, and
+ * sets *colon to the first ':' before it unless *colon is already set.
+ * x86-64 compares 16 bytes per step (SSE2 is part of its baseline); other
+ * hosts use 8-byte SWAR, whose byte test is exact (no carry crosses a
+ * byte), so the first flagged byte in memory order is right on either byte
+ * order. Loads never go past pe; the tail goes byte by byte.
+ */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#if defined(__GNUC__)
+#define TOFU__INLINE inline __attribute__((always_inline))
+#else
+#define TOFU__INLINE inline
+#endif
+
+/* Index of the first flagged byte of a SWAR mask, in memory order. */
+static TOFU__INLINE unsigned first_byte(uint64_t mask)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (unsigned)__builtin_clzll(mask) >> 3;
+#else
+	return (unsigned)__builtin_ctzll(mask) >> 3;
+#endif
+}
+
+/* 0x80 in every byte of w equal to the byte in `pattern`, 0 elsewhere. */
+static TOFU__INLINE uint64_t bytes_equal(uint64_t w, uint64_t pattern)
+{
+	const uint64_t ones7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t x = w ^ pattern;
+
+	return ~(((x & ones7) + ones7) | x | ones7);
+}
+
+static TOFU__INLINE const uint8_t *scan_line(const uint8_t *p, const uint8_t *pe,
+					     const uint8_t **colon)
+{
+#if defined(__SSE2__)
+	const __m128i vcr = _mm_set1_epi8('\r'), vcolon = _mm_set1_epi8(':');
+
+	while (pe - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned mcr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vcr));
+
+		if (!*colon) {
+			unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vcolon));
+
+			if (mcr)
+				mc &= (mcr & -mcr) - 1; /* only colons before the CR */
+			if (mc)
+				*colon = p + __builtin_ctz(mc);
+		}
+		if (mcr)
+			return p + __builtin_ctz(mcr);
+		p += 16;
+	}
+#endif
+	while (pe - p >= 8) {
+		uint64_t w, mcr;
+
+		memcpy(&w, p, 8);
+		mcr = bytes_equal(w, 0x0d0d0d0d0d0d0d0dULL);
+		if (!*colon) {
+			uint64_t mc = bytes_equal(w, 0x3a3a3a3a3a3a3a3aULL);
+
+			if (mc && (!mcr || first_byte(mc) < first_byte(mcr)))
+				*colon = p + first_byte(mc);
+		}
+		if (mcr)
+			return p + first_byte(mcr);
+		p += 8;
+	}
+	for (; p < pe && *p != '\r'; p++)
+		if (*p == ':' && !*colon)
+			*colon = p;
+	return p;
+}
 
 static int is_trim(uint8_t c)
 {
