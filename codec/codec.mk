@@ -69,7 +69,7 @@ bench-codec: $(BUILD)/rel/bench/codec_bench
 	$<
 
 ALL += $(CODEC_LIB)
-TESTS += test-codec test-be
+TESTS += test-codec test-be valgrind-codec
 BENCHES += bench-codec
 REGEN += regen-ragel
 REGEN_CHECKS += regen-check-ragel
