@@ -49,15 +49,18 @@ $(BUILD)/rel/codec/test/%_test: $(BUILD)/rel/codec/test/%_test.o $(BUILD)/rel/co
 	$(CC) -o $@ $^ -lcmocka
 
 # Text headers: Ragel grammar beside its generated C (both committed).
-# -G2: goto-driven tables; -L: no #line directives, so output is stable.
+# -G2: goto-driven code; -L: no #line directives. Ragel still writes
+# "/* #line N "<output>" */" comments naming its output file; they are
+# dropped so that the output does not depend on where it was written.
 RAGEL_FLAGS := -G2 -L
+ragel_gen = $(RAGEL) $(RAGEL_FLAGS) -o $(2).tmp $(1) && sed '/^\/\* \#line [0-9]* ".*" \*\/$$/d' $(2).tmp > $(2) && rm -f $(2).tmp
 codec/src/textheaders.c: codec/src/textheaders.rl
-	$(RAGEL) $(RAGEL_FLAGS) -o $@ $<
+	$(call ragel_gen,$<,$@)
 regen-ragel:
-	$(RAGEL) $(RAGEL_FLAGS) -o codec/src/textheaders.c codec/src/textheaders.rl
+	$(call ragel_gen,codec/src/textheaders.rl,codec/src/textheaders.c)
 regen-check-ragel:
 	@mkdir -p $(BUILD)
-	$(RAGEL) $(RAGEL_FLAGS) -o $(BUILD)/textheaders.c.check codec/src/textheaders.rl
+	@$(call ragel_gen,codec/src/textheaders.rl,$(BUILD)/textheaders.c.check)
 	@diff -q codec/src/textheaders.c $(BUILD)/textheaders.c.check >/dev/null || \
 		{ echo "regen-check: codec/src/textheaders.c differs from ragel output of textheaders.rl (run make regen)"; exit 1; }
 	@echo "regen-check: ragel output current"

@@ -1,5 +1,4 @@
 
-/* #line 1 "codec/src/textheaders.rl" */
 /*
  * Text headers (WIRE-4): the Ragel grammar of the lenient iterator (exactly
  * what Zig tofu's TextHeaderIterator accepts), of the strict validator and of
@@ -34,15 +33,12 @@
  * iterator near a plain memchr line scan.
  */
 
-/* #line 52 "codec/src/textheaders.rl" */
 
 
 
-/* #line 37 "codec/src/textheaders.c" */
 static const int th_line_start = 1;
 
 
-/* #line 55 "codec/src/textheaders.rl" */
 
 /*
  * The skip action's scanner: returns the first CR in [p, pe), or pe, and
@@ -156,28 +152,23 @@ int tofu_th_next(tofu_th_iter *it, tofu_th_field *f)
 	}
 	p = start;
 	
-/* #line 151 "codec/src/textheaders.c" */
 	{
 	cs = th_line_start;
 	}
 
-/* #line 168 "codec/src/textheaders.rl" */
 	
-/* #line 154 "codec/src/textheaders.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch ( cs )
 	{
 tr0:
-/* #line 39 "codec/src/textheaders.rl" */
 	{ {p = (( scan_line(p, pe, &colon)))-1;} }
 	goto st1;
 st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 166 "codec/src/textheaders.c" */
 	if ( (*p) == 13u )
 		goto st2;
 	goto tr0;
@@ -191,14 +182,12 @@ case 2:
 	}
 	goto tr0;
 tr2:
-/* #line 38 "codec/src/textheaders.rl" */
 	{ eol = p - 1; {p++; cs = 3; goto _out;} }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 185 "codec/src/textheaders.c" */
 	goto st0;
 st0:
 cs = 0;
@@ -212,7 +201,6 @@ cs = 0;
 	_out: {}
 	}
 
-/* #line 169 "codec/src/textheaders.rl" */
 
 	/* Without CR LF the line runs to the end of the buffer. */
 	line_end = eol ? eol : pe;
@@ -260,23 +248,19 @@ int tofu_th_find(const void *buf, size_t len, const char *name, size_t name_len,
 /* ------------------------------------------------------------------ */
 
 
-/* #line 222 "codec/src/textheaders.rl" */
 
 
 /* Where the validator stands inside a line; decides the error class. */
 enum { PH_LINE_START, PH_NAME, PH_OWS, PH_VALUE, PH_CR };
 
 
-/* #line 241 "codec/src/textheaders.rl" */
 
 
 
-/* #line 250 "codec/src/textheaders.c" */
 static const int th_strict_start = 5;
 static const int th_strict_first_final = 5;
 
 
-/* #line 244 "codec/src/textheaders.rl" */
 
 /* Error class for the byte at p that the grammar refused in `phase`. */
 static int classify(int phase, const uint8_t *p, const uint8_t **at)
@@ -332,28 +316,23 @@ int tofu_th_validate(const void *buf, size_t len, size_t *err_offset)
 		return 0;
 	pe = base + len;
 	
-/* #line 307 "codec/src/textheaders.c" */
 	{
 	cs = th_strict_start;
 	}
 
-/* #line 299 "codec/src/textheaders.rl" */
 	
-/* #line 310 "codec/src/textheaders.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
 	switch ( cs )
 	{
 tr7:
-/* #line 235 "codec/src/textheaders.rl" */
 	{ phase = PH_LINE_START; }
 	goto st5;
 st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-/* #line 322 "codec/src/textheaders.c" */
 	if ( (*p) > 57u ) {
 		if ( 59u <= (*p) && (*p) <= 126u )
 			goto tr8;
@@ -361,36 +340,30 @@ case 5:
 		goto tr8;
 	goto tr0;
 tr0:
-/* #line 236 "codec/src/textheaders.rl" */
 	{ rc = classify(phase, p, &at); {p++; cs = 0; goto _out;} }
 	goto st0;
-/* #line 331 "codec/src/textheaders.c" */
 st0:
 cs = 0;
 	goto _out;
 tr8:
-/* #line 231 "codec/src/textheaders.rl" */
 	{ phase = PH_NAME; }
 	goto st1;
 st1:
 	if ( ++p == pe )
 		goto _test_eof1;
 case 1:
-/* #line 341 "codec/src/textheaders.c" */
 	if ( (*p) == 58u )
 		goto tr2;
 	if ( 33u <= (*p) && (*p) <= 126u )
 		goto st1;
 	goto tr0;
 tr2:
-/* #line 232 "codec/src/textheaders.rl" */
 	{ phase = PH_OWS; }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-/* #line 353 "codec/src/textheaders.c" */
 	switch( (*p) ) {
 		case 9u: goto st2;
 		case 32u: goto st2;
@@ -400,14 +373,12 @@ case 2:
 		goto tr0;
 	goto tr4;
 tr4:
-/* #line 233 "codec/src/textheaders.rl" */
 	{ phase = PH_VALUE; }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-/* #line 368 "codec/src/textheaders.c" */
 	switch( (*p) ) {
 		case 13u: goto tr6;
 		case 127u: goto tr0;
@@ -419,14 +390,12 @@ case 3:
 		goto tr0;
 	goto st3;
 tr6:
-/* #line 234 "codec/src/textheaders.rl" */
 	{ phase = PH_CR; }
 	goto st4;
 st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-/* #line 385 "codec/src/textheaders.c" */
 	if ( (*p) == 10u )
 		goto tr7;
 	goto tr0;
@@ -445,17 +414,14 @@ case 4:
 	case 2: 
 	case 3: 
 	case 4: 
-/* #line 236 "codec/src/textheaders.rl" */
 	{ rc = classify(phase, p, &at); {p++; cs = 0; goto _out;} }
 	break;
-/* #line 405 "codec/src/textheaders.c" */
 	}
 	}
 
 	_out: {}
 	}
 
-/* #line 300 "codec/src/textheaders.rl" */
 
 	if (rc == 0 && cs < th_strict_first_final) {
 		rc = classify_eof(phase);
@@ -473,16 +439,13 @@ case 4:
 /* A canonical value: no leading or trailing SP/HTAB (a parser would trim
  * them), no control byte (CR LF would inject a header). */
 
-/* #line 320 "codec/src/textheaders.rl" */
 
 
 
-/* #line 428 "codec/src/textheaders.c" */
 static const int th_name_start = 1;
 static const int th_name_first_final = 2;
 
 
-/* #line 323 "codec/src/textheaders.rl" */
 
 static int is_name(const uint8_t *p, size_t len)
 {
@@ -490,14 +453,11 @@ static int is_name(const uint8_t *p, size_t len)
 	int cs;
 
 	
-/* #line 437 "codec/src/textheaders.c" */
 	{
 	cs = th_name_start;
 	}
 
-/* #line 330 "codec/src/textheaders.rl" */
 	
-/* #line 440 "codec/src/textheaders.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -530,21 +490,17 @@ case 2:
 	_out: {}
 	}
 
-/* #line 331 "codec/src/textheaders.rl" */
 	return p == pe && cs >= th_name_first_final;
 }
 
 
-/* #line 338 "codec/src/textheaders.rl" */
 
 
 
-/* #line 476 "codec/src/textheaders.c" */
 static const int th_value_start = 1;
 static const int th_value_first_final = 3;
 
 
-/* #line 341 "codec/src/textheaders.rl" */
 
 /* 0 for a canonical value, else the error class. */
 static int check_value(const uint8_t *p, size_t len)
@@ -555,14 +511,11 @@ static int check_value(const uint8_t *p, size_t len)
 	if (len == 0)
 		return TOFU_E_EMPTY_VALUE;
 	
-/* #line 488 "codec/src/textheaders.c" */
 	{
 	cs = th_value_start;
 	}
 
-/* #line 351 "codec/src/textheaders.rl" */
 	
-/* #line 491 "codec/src/textheaders.c" */
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -609,7 +562,6 @@ case 2:
 	_out: {}
 	}
 
-/* #line 352 "codec/src/textheaders.rl" */
 	if (p == pe && cs >= th_value_first_final)
 		return 0;
 	/* Refused: a control byte anywhere is an injection risk and wins over
