@@ -1,0 +1,527 @@
+/*
+ * engine/test/flows_test.c - every connection flow of the reference
+ * (sections 4-8) over TCP, UDS paths and abstract UDS names: Welcome
+ * success/failure, Hello on the wire, Request/Response/Signal with more,
+ * Bye, both ByeSignal forms, connect failures, peer FIN/RST, group destroy,
+ * post validation, message ids, channel numbers, update_receiver.
+ */
+#include "testutil.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define T(s) ((int)(intptr_t)(*(s)))
+
+static const char *lv(void **state)
+{
+	return tu_listen_values[T(state)];
+}
+
+/* ---------------------------------------------------------------- Welcome */
+
+static void test_welcome_ok_and_abort(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint16_t lc = tu_listen(e, g, lv(state), bound, sizeof(bound));
+	if (T(state) == 0) {
+		/* The real port of a port-0 listener. */
+		assert_true(strncmp(bound, "tcp|127.0.0.1|", 14) == 0);
+		assert_int_not_equal(atoi(bound + 14), 0);
+	} else if (T(state) == 1) {
+		struct stat st;
+		assert_true(strncmp(bound, "uds|/", 5) == 0);
+		assert_int_equal(stat(bound + 4, &st), 0);
+		assert_true(S_ISSOCK(st.st_mode));
+	} else {
+		assert_true(strncmp(bound, "uds|@tofu-test-", 15) == 0);
+	}
+	int fd = tu_raw_connect(bound);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* Abort (0x47) of the listener: the ByeSignal comes back, then the
+	 * close Signal with the WelcomeRequest's id. */
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_abort(m, lc);
+	tofu_header ph;
+	assert_int_equal(tofu_post(g, &m, &ph), 0);
+	m = tu_recv(g);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_BYE_SIGNAL);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_CHANNEL_CLOSED);
+	assert_int_equal(tofu_msg_channel(m), lc);
+	tofu_put(e, &m);
+	/* The accepted channel (closed by its peer) may report first. */
+	for (;;) {
+		m = tu_recv(g);
+		if (tofu_msg_channel(m) == lc)
+			break;
+		tofu_put(e, &m);
+	}
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_SIGNAL);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_CHANNEL_CLOSED);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	tofu_put(e, &m);
+	if (T(state) == 1) {
+		struct stat st;
+		assert_int_not_equal(stat(bound + 4, &st), 0); /* unlinked */
+	}
+	/* The channel number is gone: posting to it is refused. */
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_abort(m, lc);
+	assert_int_equal(tofu_post(g, &m, NULL), TOFU_STATUS_INVALID_CHANNEL_NUMBER);
+	tofu_put(e, &m);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+static void welcome_fails(tofu_engine *e, tofu_group *g, const char *headers, int status)
+{
+	tofu_msg *m = NULL;
+	tofu_header ph;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_opcode(m, TOFU_OP_WELCOME_REQUEST);
+	assert_int_equal(tofu_msg_set_headers(m, headers, strlen(headers)), 0);
+	assert_int_equal(tofu_post(g, &m, &ph), 0);
+	m = tu_recv(g);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_WELCOME_RESPONSE);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	if (tofu_msg_status(m) != status)
+		fail_msg("'%s': status %d, expected %d", headers, tofu_msg_status(m), status);
+	assert_int_equal(tofu_msg_channel(m), ph.channel_number);
+	assert_int_equal(tofu_msg_id(m), ph.message_id);
+	tofu_put(e, &m);
+	m = tu_recv(g);
+	tu_check_closed(e, &m, ph.channel_number, ph.message_id, status);
+}
+
+static void test_welcome_failures(void **state)
+{
+	(void)state;
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	char busy[64];
+	int lfd = tu_raw_listen(0, busy, sizeof(busy));
+	char hdr[400];
+
+	welcome_fails(e, g, "~listen_on:tcp|127.0.0.1|x\r\n", TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "~listen_on:tcp|127.0.0.1|70000\r\n", TOFU_STATUS_INVALID_ADDRESS);
+	/* Four parts crash Zig tofu; here they are invalid_address. */
+	welcome_fails(e, g, "~listen_on:tcp|a|b|c\r\n", TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "~listen_on:xyz|h|1\r\n", TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "~listen_on:tcp\r\n", TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "~listen_on:tcp|no-such-host.invalid|1\r\n",
+		      TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "~connect_to:tcp|127.0.0.1|1\r\n", TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "x-other:1\r\n", TOFU_STATUS_WRONG_ADDRESS);
+	snprintf(hdr, sizeof(hdr), "~listen_on:uds|/%0120d\r\n", 0);
+	welcome_fails(e, g, hdr, TOFU_STATUS_INVALID_ADDRESS);
+	welcome_fails(e, g, "~listen_on:uds|/nonexistent-dir-tofu/x.sock\r\n",
+		      TOFU_STATUS_LISTEN_FAILED);
+	/* No SO_REUSEPORT: a port in use cannot be listened on twice. */
+	snprintf(hdr, sizeof(hdr), "~listen_on:%s\r\n", busy);
+	welcome_fails(e, g, hdr, TOFU_STATUS_LISTEN_FAILED);
+	close(lfd);
+
+	/* No text headers at all: refused by post, message kept. */
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_opcode(m, TOFU_OP_WELCOME_REQUEST);
+	assert_int_equal(tofu_post(g, &m, NULL), TOFU_STATUS_WRONG_ADDRESS);
+	assert_non_null(m);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_WRONG_ADDRESS);
+	tofu_put(e, &m);
+	assert_null(tu_recv_within(g, 50));
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* ---------------------------------------------------------- full session */
+
+static tofu_msg *expect(tofu_group *g, int opcode, uint16_t cn)
+{
+	tofu_msg *m = tu_recv(g);
+	if (tofu_msg_opcode(m) != opcode || tofu_msg_channel(m) != cn)
+		fail_msg("got opcode %d status %d ch %u, expected opcode %d ch %u",
+			 tofu_msg_opcode(m), tofu_msg_status(m), tofu_msg_channel(m), opcode, cn);
+	assert_int_equal(tofu_msg_origin(m), 0);
+	assert_int_equal(tofu_msg_status(m), 0);
+	return m;
+}
+
+static void check_body(tofu_msg *m, const char *want)
+{
+	size_t n;
+	const uint8_t *b = tofu_msg_body(m, &n);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(b, want, n);
+}
+
+static void test_session(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	tu_listen(e, sg, lv(state), bound, sizeof(bound));
+
+	uint64_t hid;
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	assert_int_equal(tofu_msg_prepare_hello(m, bound), 0);
+	assert_int_equal(tofu_msg_add_header(m, "x-app", "demo"), 0);
+	assert_int_equal(tofu_msg_set_body(m, "hi", 2), 0);
+	tofu_header ph;
+	assert_int_equal(tofu_post(cg, &m, &ph), 0);
+	uint16_t cc = ph.channel_number;
+	hid = ph.message_id;
+	assert_int_not_equal(hid, 0);
+
+	/* Server: the HelloRequest exactly as sent, on a server-local channel. */
+	m = tu_recv(sg);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_HELLO_REQUEST);
+	assert_int_equal(tofu_msg_status(m), 0);
+	assert_int_equal(tofu_msg_origin(m), 0);
+	assert_int_equal(tofu_msg_id(m), hid);
+	uint16_t sc = tofu_msg_channel(m);
+	assert_int_not_equal(sc, 0);
+	assert_int_not_equal(sc, cc);
+	const char *v;
+	size_t vl;
+	assert_true(tofu_msg_find_header(m, TOFU_HEADER_CONNECT_TO, &v, &vl));
+	assert_int_equal(vl, strlen(bound));
+	assert_memory_equal(v, bound, vl);
+	assert_true(tofu_msg_find_header(m, "x-app", &v, &vl));
+	assert_memory_equal(v, "demo", 4);
+	check_body(m, "hi");
+	/* Reuse the message as the HelloResponse (Zig cookbook style). */
+	tofu_msg_set_opcode(m, TOFU_OP_HELLO_RESPONSE);
+	assert_int_equal(tofu_post(sg, &m, NULL), 0);
+
+	m = expect(cg, TOFU_OP_HELLO_RESPONSE, cc);
+	assert_int_equal(tofu_msg_id(m), hid);
+	assert_true(tofu_msg_find_header(m, TOFU_HEADER_CONNECT_TO, &v, &vl));
+	tofu_put(e, &m);
+
+	/* Request -> Response, Signal with more, in order. */
+	tu_post(e, cg, cc, TOFU_OP_REQUEST, 0, "ping");
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_opcode(m, TOFU_OP_SIGNAL);
+	tofu_msg_set_channel(m, cc);
+	tofu_msg_set_more(m, 1);
+	tofu_msg_set_id(m, 77);
+	assert_int_equal(tofu_post(cg, &m, NULL), 0);
+	tu_post(e, cg, cc, TOFU_OP_SIGNAL, 77, "last");
+
+	m = expect(sg, TOFU_OP_REQUEST, sc);
+	check_body(m, "ping");
+	uint64_t rid = tofu_msg_id(m);
+	assert_true(rid > hid);
+	tofu_msg_set_opcode(m, TOFU_OP_RESPONSE);
+	tofu_msg_set_body(m, "pong", 4);
+	assert_int_equal(tofu_post(sg, &m, NULL), 0);
+	m = expect(sg, TOFU_OP_SIGNAL, sc);
+	assert_int_equal(tofu_msg_more(m), 1);
+	assert_int_equal(tofu_msg_id(m), 77);
+	tofu_put(e, &m);
+	m = expect(sg, TOFU_OP_SIGNAL, sc);
+	assert_int_equal(tofu_msg_more(m), 0);
+	check_body(m, "last");
+	tofu_put(e, &m);
+
+	m = expect(cg, TOFU_OP_RESPONSE, cc);
+	assert_int_equal(tofu_msg_id(m), rid);
+	check_body(m, "pong");
+	tofu_put(e, &m);
+
+	/* Bye: request, response; the initiator closes on ByeResponse. */
+	tu_post(e, cg, cc, TOFU_OP_BYE_REQUEST, 0, NULL);
+	m = expect(sg, TOFU_OP_BYE_REQUEST, sc);
+	tofu_msg_set_opcode(m, TOFU_OP_BYE_RESPONSE);
+	assert_int_equal(tofu_post(sg, &m, NULL), 0);
+	m = expect(cg, TOFU_OP_BYE_RESPONSE, cc);
+	tofu_put(e, &m);
+	/* Client: closed by ByeResponse; id = first frame received (the
+	 * HelloResponse, which echoes the Hello id). */
+	m = tu_recv(cg);
+	tu_check_closed(e, &m, cc, hid, TOFU_STATUS_CHANNEL_CLOSED);
+	/* Server: the client's FIN; id = first frame received (Hello). */
+	m = tu_recv(sg);
+	tu_check_closed(e, &m, sc, hid, TOFU_STATUS_RECV_FAILED);
+
+	assert_null(tu_recv_within(cg, 20));
+	tofu_group_destroy(cg);
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+/* ------------------------------------------- the wire seen by a raw peer */
+
+static void hello_to_raw(void **state, int rst)
+{
+	int uds = T(state) != 0;
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint64_t hid;
+	uint16_t cc = tu_hello(e, g, addr, &hid);
+	int fd = tu_raw_accept(lfd);
+
+	tofu_header h;
+	uint8_t buf[256];
+	assert_int_equal(tu_raw_read_frame(fd, &h, buf, sizeof(buf)), 1);
+	assert_int_equal(h.proto, 0x03);
+	assert_int_equal(h.status, 0);
+	assert_int_equal(h.channel_number, cc);
+	assert_int_equal(h.message_id, hid);
+	char want[200];
+	snprintf(want, sizeof(want), "~connect_to:%s\r\n", addr);
+	assert_int_equal(h.text_headers_len, strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(h.body_len, 0);
+
+	/* The peer's channel number is replaced by ours on delivery. */
+	tu_raw_frame(fd, 0x4d2, 0x04, 0, 5000, NULL, NULL);
+	tofu_msg *m = expect(g, TOFU_OP_HELLO_RESPONSE, cc);
+	assert_int_equal(tofu_msg_id(m), 5000);
+	tofu_put(e, &m);
+	tu_raw_frame(fd, 0x4d2, 0x22, 0, 9, "Job-ID:12345\r\n", "chunk");
+	m = expect(g, TOFU_OP_SIGNAL, cc);
+	assert_int_equal(tofu_msg_more(m), 1);
+	check_body(m, "chunk");
+	tofu_put(e, &m);
+
+	/* Plain ByeSignal (0x07) is a frame; after it nothing more is sent,
+	 * so the Request stays queued. */
+	tu_post(e, g, cc, TOFU_OP_BYE_SIGNAL, 0, NULL);
+	tu_post(e, g, cc, TOFU_OP_REQUEST, 31, "unsent");
+	assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+	assert_int_equal(h.proto, 0x07);
+	assert_int_equal(h.channel_number, cc);
+	usleep(50 * 1000);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 0), 0);
+
+	if (rst) {
+		struct linger lg = {1, 0};
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(fd);
+	int reason = rst && !uds ? TOFU_STATUS_COMMUNICATION_FAILED : TOFU_STATUS_RECV_FAILED;
+	m = tu_recv(g);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	assert_int_equal(tofu_msg_status(m), reason);
+	assert_int_equal(tofu_msg_id(m), 31);
+	assert_int_equal(tofu_msg_channel(m), cc);
+	check_body(m, "unsent");
+	tofu_put(e, &m);
+	m = tu_recv(g);
+	tu_check_closed(e, &m, cc, 5000, reason);
+	close(lfd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+static void test_hello_fin(void **state)
+{
+	hello_to_raw(state, 0);
+}
+
+static void test_hello_rst(void **state)
+{
+	hello_to_raw(state, 1);
+}
+
+/* ------------------------------------------------------- connect failures */
+
+static void hello_fails(tofu_engine *e, tofu_group *g, const char *headers, int opcode, int status)
+{
+	tofu_msg *m = NULL;
+	tofu_header ph;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_opcode(m, TOFU_OP_HELLO_REQUEST);
+	assert_int_equal(tofu_msg_set_headers(m, headers, strlen(headers)), 0);
+	assert_int_equal(tofu_post(g, &m, &ph), 0);
+	m = tu_recv(g);
+	if (tofu_msg_opcode(m) != opcode || tofu_msg_status(m) != status)
+		fail_msg("'%s': opcode %d status %d, expected %d/%d", headers, tofu_msg_opcode(m),
+			 tofu_msg_status(m), opcode, status);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	assert_int_equal(tofu_msg_channel(m), ph.channel_number);
+	assert_int_equal(tofu_msg_id(m), ph.message_id);
+	tofu_put(e, &m);
+	m = tu_recv(g);
+	tu_check_closed(e, &m, ph.channel_number, ph.message_id, status);
+}
+
+static void test_connect_failures(void **state)
+{
+	(void)state;
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	char addr[128], hdr[256];
+
+	/* Closed TCP port on loopback: EINPROGRESS, then the HelloRequest
+	 * comes back with connect_failed (asynchronous path). */
+	int lfd = tu_raw_listen(0, addr, sizeof(addr));
+	close(lfd);
+	snprintf(hdr, sizeof(hdr), "~connect_to:%s\r\n", addr);
+	hello_fails(e, g, hdr, TOFU_OP_HELLO_REQUEST, TOFU_STATUS_CONNECT_FAILED);
+
+	/* Synchronous failures: the message comes back as HelloResponse. */
+	hello_fails(e, g, "~connect_to:uds|/nonexistent-tofu/x.sock\r\n", TOFU_OP_HELLO_RESPONSE,
+		    TOFU_STATUS_UDS_PATH_NOT_FOUND);
+	/* A socket file nobody listens on: refused. */
+	lfd = tu_raw_listen(1, addr, sizeof(addr));
+	close(lfd);
+	snprintf(hdr, sizeof(hdr), "~connect_to:%s\r\n", addr);
+	hello_fails(e, g, hdr, TOFU_OP_HELLO_RESPONSE, TOFU_STATUS_COMMUNICATION_FAILED);
+	unlink(addr + 4);
+	hello_fails(e, g, "~connect_to:uds|\r\n", TOFU_OP_HELLO_RESPONSE,
+		    TOFU_STATUS_INVALID_ADDRESS);
+	hello_fails(e, g, "~connect_to:tcp|1|2|3\r\n", TOFU_OP_HELLO_RESPONSE,
+		    TOFU_STATUS_INVALID_ADDRESS);
+	hello_fails(e, g, "~connect_to:tcp|127.0.0.1|+7_099\r\n", TOFU_OP_HELLO_RESPONSE,
+		    TOFU_STATUS_INVALID_ADDRESS);
+	hello_fails(e, g, "~listen_on:tcp|127.0.0.1|1\r\n", TOFU_OP_HELLO_RESPONSE,
+		    TOFU_STATUS_INVALID_ADDRESS);
+	hello_fails(e, g, "a:b\r\n", TOFU_OP_HELLO_RESPONSE, TOFU_STATUS_WRONG_ADDRESS);
+
+	/* Messages posted behind a failing Hello come back, never dropped. */
+	tofu_msg *m = NULL;
+	tofu_header ph;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	assert_int_equal(tofu_msg_prepare_hello(m, "uds|/nonexistent-tofu/y.sock"), 0);
+	assert_int_equal(tofu_post(g, &m, &ph), 0);
+	tu_post(e, g, ph.channel_number, TOFU_OP_REQUEST, 0, "x");
+	int got_back = 0;
+	for (int i = 0; i < 3; i++) {
+		m = tu_recv(g);
+		if (tofu_msg_opcode(m) == TOFU_OP_REQUEST) {
+			assert_int_equal(tofu_msg_status(m), TOFU_STATUS_CHANNEL_CLOSED);
+			assert_int_equal(tofu_msg_origin(m), 1);
+			got_back = 1;
+		}
+		tofu_put(e, &m);
+	}
+	assert_true(got_back);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* ----------------------------------------- abort, group destroy, closes */
+
+static void connect_pair(tofu_engine *e, tofu_group *sg, tofu_group *cg, const char *value,
+			 uint16_t *cc, uint16_t *sc, uint64_t *hid)
+{
+	char bound[256];
+	tu_listen(e, sg, value, bound, sizeof(bound));
+	*cc = tu_hello(e, cg, bound, hid);
+	tofu_msg *m = tu_recv(sg);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_HELLO_REQUEST);
+	*sc = tofu_msg_channel(m);
+	tofu_msg_set_opcode(m, TOFU_OP_HELLO_RESPONSE);
+	assert_int_equal(tofu_post(sg, &m, NULL), 0);
+	m = expect(cg, TOFU_OP_HELLO_RESPONSE, *cc);
+	tofu_put(e, &m);
+}
+
+static void test_abort_channel(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	uint16_t cc, sc;
+	uint64_t hid;
+	connect_pair(e, sg, cg, lv(state), &cc, &sc, &hid);
+
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_abort(m, cc);
+	assert_int_equal(tofu_post(cg, &m, NULL), 0);
+	m = tu_recv(cg);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_BYE_SIGNAL);
+	assert_int_equal(tofu_msg_oob(m), 1);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_CHANNEL_CLOSED);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	tofu_put(e, &m);
+	m = tu_recv(cg);
+	tu_check_closed(e, &m, cc, hid, TOFU_STATUS_CHANNEL_CLOSED);
+	/* Graceful: the peer sees a FIN, nothing was sent. */
+	m = tu_recv(sg);
+	tu_check_closed(e, &m, sc, hid, TOFU_STATUS_RECV_FAILED);
+	tofu_group_destroy(cg);
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+static void test_group_destroy(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	uint16_t cc, sc;
+	uint64_t hid;
+	connect_pair(e, sg, cg, lv(state), &cc, &sc, &hid);
+	/* Undelivered inbound messages are freed with the group. */
+	tu_post(e, sg, sc, TOFU_OP_SIGNAL, 0, "never read");
+	usleep(20 * 1000);
+	tofu_group_destroy(cg);
+	tofu_msg *m = tu_recv(sg);
+	tu_check_closed(e, &m, sc, hid, TOFU_STATUS_RECV_FAILED);
+	/* The destroyed group's channel number is released. */
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+static void test_engine_destroy_with_open_channels(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	uint16_t cc, sc;
+	uint64_t hid;
+	connect_pair(e, sg, cg, lv(state), &cc, &sc, &hid);
+	tu_post(e, cg, cc, TOFU_OP_REQUEST, 0, "in flight");
+	/* Groups not destroyed: the engine frees them; nothing leaks. */
+	tofu_engine_destroy(e);
+}
+
+#define PER_T(f)                                                                                   \
+	cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1),          \
+	    cmocka_unit_test_prestate(f, (void *)2)
+#define PER_T2(f) cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    PER_T(test_welcome_ok_and_abort),
+	    cmocka_unit_test(test_welcome_failures),
+	    PER_T(test_session),
+	    PER_T2(test_hello_fin),
+	    PER_T2(test_hello_rst),
+	    cmocka_unit_test(test_connect_failures),
+	    PER_T(test_abort_channel),
+	    PER_T(test_group_destroy),
+	    PER_T(test_engine_destroy_with_open_channels),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
