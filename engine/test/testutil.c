@@ -41,6 +41,8 @@ tofu_msg *tu_recv(tofu_group *g)
 	return m;
 }
 
+uint64_t tu_last_welcome_id;
+
 uint16_t tu_listen(tofu_engine *e, tofu_group *g, const char *value, char *bound, size_t cap)
 {
 	tofu_msg *m = NULL;
@@ -63,6 +65,7 @@ uint16_t tu_listen(tofu_engine *e, tofu_group *g, const char *value, char *bound
 	assert_int_equal(tofu_msg_origin(m), 0);
 	assert_int_equal(tofu_msg_channel(m), ph.channel_number);
 	assert_int_equal(tofu_msg_id(m), ph.message_id);
+	tu_last_welcome_id = ph.message_id;
 	const char *b;
 	size_t blen;
 	assert_true(tofu_msg_find_header(m, TOFU_HEADER_BOUND_TO, &b, &blen));

@@ -32,6 +32,8 @@ tofu_msg *tu_recv_within(tofu_group *g, unsigned ms);
 /* Posts a WelcomeRequest for `value`, checks the successful
  * WelcomeResponse, copies ~bound_to into bound (cap bytes, NUL-terminated)
  * and returns the listener channel. */
+/* message_id of the last WelcomeRequest tu_listen posted. */
+extern uint64_t tu_last_welcome_id;
 uint16_t tu_listen(tofu_engine *e, tofu_group *g, const char *value, char *bound, size_t cap);
 
 /* Posts a HelloRequest to `value`; returns the client channel. */
