@@ -196,10 +196,12 @@ def is_value_byte(c):
 def validate_headers_at(b):
     """Strict validator (WIRE-4.3): None, or (class, offset of offending byte).
 
-    Lines are examined left to right and the first offending byte decides. A
-    CR is the start of the line end; one that is not followed by LF is a bad
-    value byte, unless it is the last byte of the block (then the block just
-    lacks its final CR LF).
+    Lines are examined left to right and the first offending byte decides.
+    A CR or LF that is not part of a line-ending CR LF is offending; its class
+    says what the line lacked at that point: before any name byte an
+    empty_line, inside the name missing_colon, before any value byte
+    empty_value, after value bytes bad_value_char (or missing_crlf for a CR
+    that is the block's last byte).
     """
     b = bytes(b)
     n = len(b)
@@ -208,36 +210,31 @@ def validate_headers_at(b):
     i = 0
     while i < n:
         start = i
-        if b[i:i + 2] == CRLF:
-            return "empty_line", i
         # name
         while i < n and b[i] != SEP[0]:
             c = b[i]
-            if c == 0x0D and (i + 1 == n or b[i + 1] == 0x0A):
-                # the line ends before any colon
-                if i == start:
-                    return "empty_name", i  # pragma: no cover (CRLF caught above)
-                return "missing_colon", i
+            if c in (0x0D, 0x0A):
+                return ("empty_line", i) if i == start else ("missing_colon", i)
             if not is_name_byte(c):
                 return "bad_name_char", i
             i += 1
         if i == n:
-            return "missing_colon", i
+            return ("empty_line", i) if i == start else ("missing_colon", i)
         if i == start:
             return "empty_name", i
         i += 1  # the colon
-        # value: OWS value OWS; must hold at least one non-OWS byte
+        # value: OWS value OWS CRLF, with at least one non-OWS byte
         seen = False
         while True:
             if i == n:
-                return ("empty_value", i) if not seen else ("missing_crlf", i)
+                return ("missing_crlf", i) if seen else ("empty_value", i)
             c = b[i]
+            if c in (0x0D, 0x0A) and not seen:
+                return "empty_value", i
             if c == 0x0D:
                 if i + 1 == n:
-                    return ("empty_value", i) if not seen else ("missing_crlf", i)
+                    return "missing_crlf", i
                 if b[i + 1] == 0x0A:
-                    if not seen:
-                        return "empty_value", i
                     i += 2
                     break
                 return "bad_value_char", i
@@ -305,8 +302,11 @@ def parse_address(value):
             raise CodecError("address_protocol")
         if len(path) > W.MAX_UDS_PATH_LEN or 0 in path:
             raise CodecError("address_path")
-        return {"kind": "uds", "path": path,
-                "abstract": path.startswith(W.ADDRESS_ABSTRACT_PREFIX)}
+        # `uds|@name` (extension): an abstract socket called `name`; the
+        # 107-byte limit counts the `@`, which takes the leading NUL's place.
+        abstract = path.startswith(W.ADDRESS_ABSTRACT_PREFIX)
+        return {"kind": "uds", "path": path[len(W.ADDRESS_ABSTRACT_PREFIX):] if abstract else path,
+                "abstract": abstract}
     raise CodecError("address_parts")
 
 
@@ -323,7 +323,7 @@ def find_address(block):
 def format_address(a):
     if a["kind"] == "tcp":
         return W.ADDRESS_TCP + b"|" + a["host"] + b"|" + str(a["port"]).encode()
-    return W.ADDRESS_UDS + b"|" + a["path"]
+    return W.ADDRESS_UDS + b"|" + (W.ADDRESS_ABSTRACT_PREFIX if a["abstract"] else b"") + a["path"]
 
 
 # ---------------------------------------------------------------- vectors

@@ -1,0 +1,47 @@
+# conformance/: the multi-implementation conformance suite (Python +
+# hypothesis) and the C testees that plug our codec and engine into it
+# (contract: spec/testee.md).
+#
+#   make conform                 the suite against our C testees (ci profile)
+#   make conform IMPL=x.json     against another implementation
+#   make conform CONFORM_ARGS='--profile thorough WIRE-4.*'
+
+IMPL ?= c
+CONFORM_ARGS ?=
+CONFORM_RUN := PYTHONPATH=conformance $(PYTHON) -m tofu_conformance
+
+CODEC_TESTEE      := $(BUILD)/bin/tofu-codec-testee
+CODEC_TESTEE_ASAN := $(BUILD)/asan/bin/tofu-codec-testee
+
+$(CODEC_TESTEE): $(BUILD)/rel/conformance/testees/codec_testee.o $(CODEC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(VARIANT_LDFLAGS_rel) -o $@ $^
+$(CODEC_TESTEE_ASAN): $(BUILD)/asan/conformance/testees/codec_testee.o $(CODEC_LIB_ASAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(VARIANT_LDFLAGS_asan) -o $@ $^
+
+CONFORM_TESTEES := $(CODEC_TESTEE)
+CONFORM_TESTEES_ASAN := $(CODEC_TESTEE_ASAN)
+
+.PHONY: conform test-conform test-conform-teeth test-conform-oracle
+conform: $(DEPS_STAMP) $(CONFORM_TESTEES)
+	$(CONFORM_RUN) --impl $(IMPL) $(CONFORM_ARGS)
+
+# CI: the derandomised ci profile against the ASan+UBSan build of our testees,
+# with JUnit/JSON reports under build/conformance/.
+test-conform: $(CONFORM_TESTEES_ASAN)
+	@mkdir -p $(BUILD)/conformance
+	$(CONFORM_RUN) --impl c-asan --profile ci \
+		--junit $(BUILD)/conformance/junit.xml --json $(BUILD)/conformance/report.json
+
+# The suite's own test: each TOFU_TESTEE_BREAK mode must make its cases fail.
+test-conform-teeth: $(CODEC_TESTEE)
+	$(CONFORM_RUN).teeth --impl c
+
+# The oracle against the shared Zig vectors.
+test-conform-oracle:
+	PYTHONPATH=conformance $(PYTHON) -m tofu_conformance.oracle
+
+ALL += $(CONFORM_TESTEES)
+FORMAT_SRCS += conformance/testees/codec_testee.c
+TESTS += test-conform test-conform-teeth test-conform-oracle

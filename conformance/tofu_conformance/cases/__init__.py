@@ -1,0 +1,2 @@
+"""Every module here registers its cases on import."""
+from . import codec  # noqa: F401

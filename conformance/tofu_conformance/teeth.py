@@ -1,0 +1,72 @@
+"""The suite's own test: does it notice a broken implementation?
+
+For each TOFU_TESTEE_BREAK mode of our C testees, run the cases that mode
+must break and require every one of them to FAIL, then run the same cases
+with the testee unbroken and require them to pass (so a failure is caused
+by the breakage, not by the case). Exit status 0 only if all of that holds.
+
+  python3 -m tofu_conformance.teeth [--impl c]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+# mode -> the cases that must fail when the testee is broken that way
+TEETH = {
+    "byteorder": ["WIRE-1.1", "WIRE-1.2", "WIRE-2.1"],  # a round trip (2.2) cannot see it
+    "trim-names": ["WIRE-4.2.1"],
+    "forge-origin": ["WIRE-7.2", "WIRE-7.6"],
+    "crlf-inject": ["WIRE-4.4.1"],
+    "lax-address": ["WIRE-5.1"],
+    "more-anywhere": ["WIRE-7.4", "WIRE-7.6"],
+}
+# modes of the peer testee (engine): added when the peer cases run
+PEER_TEETH = {}
+
+
+def run(impl, ids, mode):
+    env = dict(os.environ)
+    env.pop("TOFU_TESTEE_BREAK", None)
+    if mode:
+        env["TOFU_TESTEE_BREAK"] = mode
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        cmd = [sys.executable, "-m", "tofu_conformance", "--impl", impl, "--profile", "ci",
+               "--known-failures", os.devnull, "--json", f.name] + ids
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
+        try:
+            rep = json.load(open(f.name))
+        except ValueError:
+            raise SystemExit(f"teeth: runner produced no report for {mode}:\n{p.stderr.decode()[-3000:]}")
+    return {c["id"]: c["status"] for c in rep["cases"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--impl", default="c")
+    args = ap.parse_args()
+    ok = True
+    all_ids = sorted({i for ids in TEETH.values() for i in ids})
+    clean = run(args.impl, all_ids, None)
+    for cid in all_ids:
+        if clean.get(cid) != "pass":
+            print(f"teeth: {cid} does not pass with the unbroken testee ({clean.get(cid)}); "
+                  "cannot judge its teeth", file=sys.stderr)
+            ok = False
+    for mode, ids in TEETH.items():
+        got = run(args.impl, ids, mode)
+        bad = [i for i in ids if got.get(i) != "fail"]
+        if bad:
+            ok = False
+            print(f"teeth: TOFU_TESTEE_BREAK={mode}: NOT caught by " + ", ".join(
+                f"{i} ({got.get(i)})" for i in bad), file=sys.stderr)
+        else:
+            print(f"teeth: TOFU_TESTEE_BREAK={mode}: caught by {', '.join(ids)}")
+    print("teeth: ok" if ok else "teeth: FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
