@@ -44,24 +44,44 @@ CONNECT_TO = WIRE["reserved_headers"]["connect_to"].encode()
 LISTEN_ON = WIRE["reserved_headers"]["listen_on"].encode()
 ADDR = WIRE["address"]
 
-# Requirement ids of spec/tofu-wire.md each kind of vector exercises.
+# Requirement ids of spec/tofu-wire.md each kind of vector exercises
+# (checked against conformance/tofu_conformance/requirements.json by
+# interop/test/test_vectors.py).
 R = {
-    "framing": ["WIRE-1.1.1"],
-    "header": ["WIRE-2.1.1"],
+    "framing": ["WIRE-1.1.1", "WIRE-1.1.4", "WIRE-11.3.4"],
+    "zero_parts": ["WIRE-1.1.3"],
+    "max_parts": ["WIRE-1.3.1"],
+    "header": ["WIRE-2.1.1", "WIRE-2.1.2", "WIRE-2.1.4"],
+    "header_example": ["WIRE-2.1.3"],
+    "annex_a": ["WIRE-2.4.1"],
     "proto": ["WIRE-2.2.1"],
     "opcodes": ["WIRE-3.1.1"],
-    "incomplete": ["WIRE-1.1.2"],
-    "bad_opcode": ["WIRE-7.1.1"],
-    "forged_origin": ["WIRE-7.1.2"],
-    "nonzero_status": ["WIRE-7.1.3"],
-    "more_not_allowed": ["WIRE-7.1.4"],
-    "zero_response_id": ["WIRE-7.1.5"],
+    "incomplete": ["WIRE-1.1.2", "WIRE-3.3.2"],
     "check_order": ["WIRE-7.1.6"],
-    "flags_ignored": ["WIRE-7.1.7"],
+    "bad_opcode": ["WIRE-7.1.6", "WIRE-7.1.1", "WIRE-3.1.3"],
+    "forged_origin": ["WIRE-7.1.6", "WIRE-7.1.2"],
+    "nonzero_status": ["WIRE-7.1.6", "WIRE-7.1.3"],
+    "more_not_allowed": ["WIRE-7.1.6", "WIRE-7.1.4"],
+    "zero_response_id": ["WIRE-7.1.6", "WIRE-7.1.5"],
+    "flags_ignored": ["WIRE-7.1.7", "WIRE-2.2.2", "WIRE-7.4.4"],
+    "raw_headers": ["WIRE-7.4.1", "WIRE-4.3.6"],
     "iterate": ["WIRE-4.2.1"],
     "validate": ["WIRE-4.3.1"],
-    "append": ["WIRE-4.4.1"],
+    "validate_error": ["WIRE-4.3.1", "WIRE-4.3.3"],
+    "append": ["WIRE-4.4.1", "WIRE-4.4.9"],
+    "empty_name": ["WIRE-4.4.2", "WIRE-4.4.8"],
+    "bad_name_char": ["WIRE-4.4.3", "WIRE-4.4.8"],
+    "empty_value": ["WIRE-4.4.4", "WIRE-4.4.8"],
+    "bad_value_char": ["WIRE-4.4.5", "WIRE-4.4.8"],
+    "value_not_canonical": ["WIRE-4.4.6", "WIRE-4.4.8"],
     "address": ["WIRE-5.2.1"],
+    "address_format": ["WIRE-5.2.8"],
+    "address_parts": ["WIRE-5.2.2"],
+    "address_protocol": ["WIRE-5.2.3"],
+    "address_host": ["WIRE-5.2.4", "WIRE-5.2.7"],
+    "address_port": ["WIRE-5.2.5", "WIRE-5.2.7"],
+    "address_path": ["WIRE-5.2.6"],
+    "abstract": ["WIRE-5.4.5"],
 }
 
 
@@ -147,7 +167,7 @@ def th_validate(buf):
     st = "line"
     for i, b in enumerate(buf):
         if st == "line":
-            if b == 0x0D:
+            if b in (0x0D, 0x0A):
                 return "empty_line", i
             if b == SEP[0]:
                 return "empty_name", i
@@ -157,14 +177,14 @@ def th_validate(buf):
         elif st == "name":
             if b == SEP[0]:
                 st = "ows"
-            elif b == 0x0D:
+            elif b in (0x0D, 0x0A):
                 return "missing_colon", i
             elif not is_name_byte(b):
                 return "bad_name_char", i
         elif st == "ows":
             if b in TRIM:
                 continue
-            if b == 0x0D:
+            if b in (0x0D, 0x0A):
                 return "empty_value", i
             if not is_value_byte(b):
                 return "bad_value_char", i
@@ -215,15 +235,17 @@ def address_parse(value):
         path = parts[1]
         if len(path) > LIMITS["max_uds_path_len"] or b"\0" in path:
             return None, "address_path"
-        return {"kind": "uds", "path": path.hex(), "abstract": path.startswith(ADDR["abstract_prefix"].encode())}, None
+        # `@name`: abstract socket; the decoded path is the name without '@'
+        abstract = path.startswith(ADDR["abstract_prefix"].encode())
+        return {"kind": "uds", "path": path[1 if abstract else 0 :].hex(), "abstract": abstract}, None
     if len(parts) == 3:
         if parts[0] != ADDR["tcp"].encode():
             return None, "address_protocol"
         host, port = parts[1], parts[2]
-        if not (1 <= len(port) <= 5) or not all(0x30 <= b <= 0x39 for b in port) or int(port) > 65535:
-            return None, "address_port"
         if len(host) > LIMITS["max_host_len"] or any(b < 0x20 or b == 0x7F for b in host):
             return None, "address_host"
+        if not (1 <= len(port) <= 5) or not all(0x30 <= b <= 0x39 for b in port) or int(port) > 65535:
+            return None, "address_port"
         return {"kind": "tcp", "host": host.hex(), "port": int(port)}, None
     return None, "address_parts"
 
@@ -231,7 +253,7 @@ def address_parse(value):
 def address_format(d):
     if d["kind"] == "tcp":
         return b"tcp|" + bytes.fromhex(d["host"]) + b"|" + str(d["port"]).encode()
-    return b"uds|" + bytes.fromhex(d["path"])
+    return b"uds|" + (ADDR["abstract_prefix"].encode() if d["abstract"] else b"") + bytes.fromhex(d["path"])
 
 
 # ---------------------------------------------------------------- builders
@@ -306,6 +328,14 @@ def add_frame(vs, comment, ch, proto, status, mid, th=b"", body=b"", flags=(), r
     req = list(R["framing"]) + list(reqs)
     if err:
         req += R.get(err, [])
+    if decoded is not None and (thl == 0 or bl == 0):
+        req += R["zero_parts"]
+    if MAX_PART in (thl, bl) and err is None:
+        req += R["max_parts"]
+    if err is None and th and th_validate(th)[0] is not None:
+        req += R["raw_headers"]
+    if any(f in flags for f in ("FlagBitsIgnored", "LocalAbortForm")) and err is None:
+        req += R["flags_ignored"]
     fields = {"frame": frame.hex()}
     if decoded is not None:
         fields["decoded"] = decoded
@@ -356,11 +386,24 @@ def gen_proto():
     return vs
 
 
+REFERENCE_HEX = [
+    ("E1 ", "1a2b0300000000000000000100200000 7e636f6e6e6563745f746f3a7463707c3132372e302e302e317c373039390d0a"),
+    ("E2 ", "0101030000000000000000070 01f0000 7e636f6e6e6563745f746f3a7564737c2f746d702f6170702e736f636b0d0a"),
+    ("E3 HelloResponse", "04d2040000000000000000010020000 0 7e636f6e6e6563745f746f3a7463707c3132372e302e302e317c373039390d0a"),
+    ("E4 ", "1a2b0000000000000000000200000005 68656c6c6f"),
+    ("E5 ", "04d20100010203040506070800000000"),
+    ("E6 ", "1a2b2200000000000000002a000e0005 4a6f622d49443a31323334350d0a 6368756e6b"),
+    ("E7 ByeRequest", "1a2b0500000000000000000300000000"),
+    ("E7 ByeResponse", "04d20600000000000000000300000000"),
+    ("E8 ByeSignal as transmitted", "1a2b0700000000000000000400000000"),
+]
+
+
 def gen_reference():
     vs = VectorSet("frames-reference", "frame", "the example frames E1-E8 of the Zig behaviour reference, section 10",
                    FRAME_NOTES)
     f = ["ReferenceExample"]
-    rq = R["header"] + R["opcodes"]
+    rq = R["header"] + R["opcodes"] + R["annex_a"]
     e1h = CONNECT_TO + b":tcp|127.0.0.1|7099\r\n"
     add_frame(vs, "E1 HelloRequest over TCP", 0x1A2B, 0x03, 0, 1, e1h, flags=f, reqs=rq)
     add_frame(vs, "E2 HelloRequest over UDS", 0x0101, 0x03, 0, 7, CONNECT_TO + b":uds|/tmp/app.sock\r\n", flags=f, reqs=rq)
@@ -376,6 +419,11 @@ def gen_reference():
     add_frame(vs, "E8 ByeSignal as transmitted (internal_a = 0)", 0x1A2B, 0x07, 0, 4, flags=f, reqs=rq)
     add_frame(vs, "E8 ByeSignal default() form 0x47 (a local abort, never sent by Zig)", 0x1A2B, 0x47, 0, 4,
               flags=f + ["LocalAbortForm", "FlagBitsIgnored"], reqs=rq + R["flags_ignored"])
+    # The same frames as printed in the reference, section 10: the struct
+    # packing above must reproduce them byte for byte.
+    for comment, hexstr in REFERENCE_HEX:
+        got = [t["frame"] for t in vs.tests if t["comment"].startswith(comment)]
+        assert got == [hexstr.replace(" ", "")], comment
     add_frame(vs, "session step 4: Response with mid 2", 0x04D2, 0x01, 0, 2, flags=f, reqs=rq)
     for p, what in [(0x40, "Request with internal_a"), (0x45, "ByeRequest with internal_a"), (0x20, "Request with more")]:
         add_frame(vs, "section 10 proto value 0x%02x: %s" % (p, what), 0x1A2B, p, 0, 5,
@@ -396,7 +444,7 @@ def gen_header():
         add_frame(vs, "message_id 0x%016x on a Response" % mid, 0x1A2B, 0x01, 0, mid, flags=["ByteOrder", "Boundary"],
                   reqs=rq)
     add_frame(vs, "reference 1.3 header bytes (status 0x56) as sent", 0x1234, 0x03, 0x56, 0x0102030405060708,
-              thl=0xA1A2, bl=0xB1B2, flags=["ByteOrder", "EngineOnly"], reqs=rq)
+              thl=0xA1A2, bl=0xB1B2, flags=["ByteOrder", "EngineOnly"], reqs=rq + R["header_example"])
     add_frame(vs, "reference 1.3 header with status 0 and no parts present", 0x1234, 0x03, 0, 0x0102030405060708,
               thl=0xA1A2, bl=0xB1B2, flags=["ByteOrder", "Truncated"], reqs=rq)
     add_frame(vs, "BE-host layout of E4 read as LE-host layout", 0x0005, 0x00, 0x00, 0x02, thl=0,
@@ -589,7 +637,7 @@ def gen_textheaders():
         if err is None:
             va.add(comment, "valid", R["validate"], flags, input=blk.hex())
         else:
-            va.add(comment + " -> %s at %d" % (err, off), "invalid", R["validate"], flags, err, input=blk.hex(),
+            va.add(comment + " -> %s at %d" % (err, off), "invalid", R["validate_error"], flags, err, input=blk.hex(),
                    errorOffset=off)
     # every single byte as a name character and as a value character
     for b in range(256):
@@ -599,7 +647,7 @@ def gen_textheaders():
         if err is None:
             va.add("name byte 0x%02x" % b, "valid", R["validate"], fl, input=blk.hex())
         else:
-            va.add("name byte 0x%02x -> %s at %d" % (b, err, off), "invalid", R["validate"], fl, err,
+            va.add("name byte 0x%02x -> %s at %d" % (b, err, off), "invalid", R["validate_error"], fl, err,
                    input=blk.hex(), errorOffset=off)
         blk = b"n:v" + bytes([b]) + b"w\r\n"
         err, off = th_validate(blk)
@@ -607,7 +655,7 @@ def gen_textheaders():
         if err is None:
             va.add("value byte 0x%02x" % b, "valid", R["validate"], fl, input=blk.hex())
         else:
-            va.add("value byte 0x%02x -> %s at %d" % (b, err, off), "invalid", R["validate"], fl, err,
+            va.add("value byte 0x%02x -> %s at %d" % (b, err, off), "invalid", R["validate_error"], fl, err,
                    input=blk.hex(), errorOffset=off)
     return it, va
 
@@ -660,7 +708,7 @@ def gen_append():
             assert th_iterate(block) == list(fields)
             vs.add(comment, "valid", R["append"], flags, fields=fj, block=block.hex())
         else:
-            vs.add(comment + " -> " + err, "invalid", R["append"], flags, err, fields=fj)
+            vs.add(comment + " -> " + err, "invalid", R[err], flags, err, fields=fj)
     return vs
 
 
@@ -702,6 +750,8 @@ def gen_addresses():
         (b"tcp|h|7099 ", ["Tcp"]),
         (b"tcp|h|0x10", ["Tcp"]),
         (b"tcp|h\x00|1", ["Tcp"]),
+        (b"tcp|h\x00|x", ["Tcp"]),
+        (b"tcp|" + h255 + b"h|99999", ["Tcp", "Boundary"]),
         (b"tcp|h\x1f|1", ["Tcp"]),
         (b"tcp|h\x7f|1", ["Tcp"]),
         (b"tcp|a\r\nb|1", ["Tcp"]),
@@ -716,6 +766,8 @@ def gen_addresses():
         (b"uds|" + p107 + b"p", ["Uds", "Boundary"]),
         (b"uds|/tmp/a\x00b", ["Uds"]),
         (b"uds|@abstract", ["Uds", "Abstract"]),
+        (b"uds|@", ["Uds", "Abstract"]),
+        (b"uds|@" + p107[1:], ["Uds", "Abstract", "Boundary"]),
         (b"UDS|/tmp/x", ["Uds"]),
         (b"udp|/tmp/x", []),
         (b"tcp", []),
@@ -733,11 +785,12 @@ def gen_addresses():
         comment = "value %r" % value.decode("latin-1")
         if len(value) > 40:
             comment = "value %r... (%d bytes)" % (value[:24].decode("latin-1"), len(value))
+        extra = R["abstract"] if "Abstract" in flags else []
         if err is None:
-            vs.add(comment, "valid", R["address"], flags, value=value.hex(), decoded=d,
+            vs.add(comment, "valid", R["address"] + R["address_format"] + extra, flags, value=value.hex(), decoded=d,
                    formatted=address_format(d).hex())
         else:
-            vs.add(comment + " -> " + err, "invalid", R["address"], flags, err, value=value.hex())
+            vs.add(comment + " -> " + err, "invalid", R[err] + extra, flags, err, value=value.hex())
     return vs
 
 
