@@ -83,6 +83,26 @@ static TOFU__INLINE const uint8_t *scan_line(const uint8_t *p, const uint8_t *pe
 #if defined(__SSE2__)
 	const __m128i vcr = _mm_set1_epi8('\r'), vcolon = _mm_set1_epi8(':');
 
+	/* 32 bytes per step: half the loop exits of a 16-byte loop. */
+	while (pe - p >= 32) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+		unsigned mcr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, vcr)) |
+			       (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, vcr)) << 16;
+
+		if (!*colon) {
+			unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, vcolon)) |
+				      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, vcolon)) << 16;
+
+			if (mcr)
+				mc &= (mcr & -mcr) - 1; /* only colons before the CR */
+			if (mc)
+				*colon = p + __builtin_ctz(mc);
+		}
+		if (mcr)
+			return p + __builtin_ctz(mcr);
+		p += 32;
+	}
 	while (pe - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		unsigned mcr = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vcr));
