@@ -84,3 +84,20 @@ test-codec-clang:
 	$(MAKE) --no-print-directory CC=$(CLANG) BUILD=$(BUILD)/clang test-codec
 TESTS += test-codec-clang
 .PHONY: test-codec-clang
+
+# WIRE-11.3.1 for the built library: no allocator, no I/O, no writable
+# global data. Only these libc symbols may be imported.
+CODEC_ALLOWED_IMPORTS := memcpy memchr memcmp memset strlen
+check-codec-isolation: $(CODEC_LIB)
+	@bad=$$(nm -u $(CODEC_LIB) | awk '/ U /{print $$2}' | sort -u | grep -v '^tofu_' | grep -vxE '$(subst $(eval) ,|,$(CODEC_ALLOWED_IMPORTS))'); \
+	if [ -n "$$bad" ]; then echo "check-codec-isolation: codec imports $$bad"; exit 1; fi
+	@data=$$(size -A $(CODEC_LIB) | awk '$$1 ~ /^\.(data|bss)/ && $$1 !~ /^\.data\.rel\.ro/ && $$2 > 0 {print FILENAME": "$$1" "$$2}'); \
+	if [ -n "$$data" ]; then echo "check-codec-isolation: writable global data: $$data"; exit 1; fi
+	@echo "check-codec-isolation: imports only $(CODEC_ALLOWED_IMPORTS); no .data/.bss"
+
+# Every requirement of the codec profile (WIRE-11.1) is cited by a codec test.
+check-codec-reqs:
+	$(PYTHON) tools/req_coverage.py --profile codec codec/test/*.c
+
+TESTS += check-codec-isolation check-codec-reqs
+.PHONY: check-codec-isolation check-codec-reqs

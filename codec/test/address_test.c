@@ -29,6 +29,7 @@ static int parse(const char *s, tofu_address *a)
 	return rc;
 }
 
+/* WIRE-5.2.1 WIRE-5.2.4 WIRE-5.2.5 WIRE-5.2.6 */
 static void test_valid(void **state)
 {
 	(void)state;
@@ -61,6 +62,7 @@ static void test_valid(void **state)
 	assert_memory_equal(a.path, "tofu-test", 9);
 }
 
+/* WIRE-5.2.2 WIRE-5.2.3 WIRE-5.2.5 WIRE-5.2.7 WIRE-10.2.1 WIRE-10.2.2 WIRE-10.2.3 */
 static void test_invalid(void **state)
 {
 	(void)state;
@@ -103,6 +105,7 @@ static void test_invalid(void **state)
 	}
 }
 
+/* WIRE-5.2.4 WIRE-5.2.6 WIRE-10.2.6 */
 static void test_limits(void **state)
 {
 	(void)state;
@@ -128,6 +131,7 @@ static void test_limits(void **state)
 	assert_int_equal(tofu_address_parse("uds|a\0b", 7, &a), TOFU_E_ADDRESS_PATH);
 }
 
+/* WIRE-5.3.1 WIRE-5.3.2 WIRE-5.3.3 */
 static void test_find(void **state)
 {
 	(void)state;
@@ -153,6 +157,7 @@ static void test_find(void **state)
 	assert_int_equal(a.port, 1);
 }
 
+/* WIRE-5.2.8 */
 static void test_format_round_trip(void **state)
 {
 	(void)state;

@@ -89,6 +89,7 @@ static size_t flatten(const struct iovec *iov, int n, uint8_t *out)
 	return k;
 }
 
+/* WIRE-2.4.1 WIRE-1.1.1 */
 static void test_example_frames_byte_exact(void **state)
 {
 	(void)state;
@@ -120,6 +121,7 @@ static void test_example_frames_byte_exact(void **state)
 	}
 }
 
+/* WIRE-1.3.1 WIRE-1.1.3 WIRE-2.3.7 */
 static void test_encode_limits(void **state)
 {
 	(void)state;
@@ -145,6 +147,7 @@ static void test_encode_limits(void **state)
 }
 
 /* Every proper prefix of a frame is incomplete, read inside a guard page. */
+/* WIRE-1.1.2 WIRE-3.3.2 WIRE-11.3.1 */
 static void test_parse_prefixes_incomplete(void **state)
 {
 	(void)state;
@@ -163,6 +166,7 @@ static void test_parse_prefixes_incomplete(void **state)
 }
 
 /* A header announcing more than is sent stays incomplete, never reads on. */
+/* WIRE-1.1.2 WIRE-11.3.1 */
 static void test_parse_lengths_beyond_data(void **state)
 {
 	(void)state;
@@ -262,6 +266,7 @@ static void check_examples(const struct collected *c)
 	}
 }
 
+/* WIRE-1.1.4 WIRE-11.3.4 */
 static void test_stream_any_split(void **state)
 {
 	(void)state;
@@ -288,6 +293,7 @@ static void test_stream_any_split(void **state)
 	check_examples(&c);
 }
 
+/* WIRE-3.3.2 */
 static void test_stream_boundary_tracking(void **state)
 {
 	(void)state;
@@ -309,6 +315,7 @@ static void test_stream_boundary_tracking(void **state)
 }
 
 /* Each hostile header gives its class, and the decoder stays failed. */
+/* WIRE-7.1.6 WIRE-3.3.1 WIRE-1.2.4 */
 static void test_stream_hostile_headers(void **state)
 {
 	(void)state;
@@ -344,6 +351,7 @@ static void test_stream_hostile_headers(void **state)
 }
 
 /* Without TOFU_DEC_VALIDATE every header passes (a raw trace reader). */
+/* WIRE-2.1.4 */
 static void test_stream_without_validation(void **state)
 {
 	(void)state;
@@ -360,6 +368,7 @@ static void test_stream_without_validation(void **state)
 }
 
 /* 65535-byte parts, streamed in 1000-byte pieces. */
+/* WIRE-1.3.1 */
 static void test_stream_max_parts(void **state)
 {
 	(void)state;
@@ -412,6 +421,71 @@ static void test_stream_max_parts(void **state)
 	free(f);
 }
 
+/* WIRE-4.3.6 WIRE-7.4.1: the receive path delivers any text-header bytes
+ * unchanged; the strict validator never decides delivery. */
+static void test_stream_delivers_raw_text_headers(void **state)
+{
+	(void)state;
+	static const char raw[] = ":no name\r\n\r\nlone\rCR\nx";
+	uint8_t f[64];
+	struct iovec iov[3];
+	tofu_header h = {.channel_number = 3, .proto = TOFU_OP_SIGNAL, .message_id = 1};
+	tofu_decoder d;
+	tofu_dec_event ev;
+	size_t used, off = 0, n;
+	int rc;
+
+	assert_int_not_equal(tofu_th_validate(raw, sizeof(raw) - 1, NULL), 0);
+	assert_int_equal(tofu_frame_encode(&h, f, raw, sizeof(raw) - 1, NULL, 0, iov), 2);
+	n = 16;
+	memcpy(f + 16, raw, sizeof(raw) - 1);
+	n += sizeof(raw) - 1;
+	tofu_decoder_init(&d, TOFU_DEC_VALIDATE, 65535, 65535);
+	assert_int_equal(tofu_decoder_next(&d, f, n, &used, &ev), TOFU_DEC_HEADER);
+	off += used;
+	assert_int_equal(tofu_decoder_next(&d, f + off, n - off, &used, &ev), TOFU_DEC_TEXT);
+	assert_int_equal(ev.len, sizeof(raw) - 1);
+	assert_memory_equal(ev.data, raw, ev.len);
+	off += used;
+	rc = tofu_decoder_next(&d, f + off, n - off, &used, &ev);
+	assert_int_equal(rc, TOFU_DEC_END);
+}
+
+/* WIRE-11.3.2: once a parser has answered something other than incomplete,
+ * every longer input with the same start gets the same answer. */
+static void test_parsers_prefix_stable(void **state)
+{
+	(void)state;
+	uint64_t seed = 5;
+
+	for (int round = 0; round < 3000; round++) {
+		uint8_t b[64];
+		long first = TOFU_E_INCOMPLETE, hfirst = TOFU_E_INCOMPLETE;
+		size_t len = 16 + tu_rand(&seed) % 48;
+
+		for (size_t i = 0; i < len; i++)
+			b[i] = (uint8_t)tu_rand(&seed);
+		b[12] = 0; /* keep lengths small so frames complete inside b */
+		b[13] = (uint8_t)(b[13] % 24);
+		b[14] = 0;
+		b[15] = (uint8_t)(b[15] % 24);
+		for (size_t k = 0; k <= len; k++) {
+			tofu_frame_view v;
+			tofu_header h;
+			long r = tofu_frame_parse(b, k, &v), hr = tofu_header_decode(b, k, &h);
+
+			if (first != TOFU_E_INCOMPLETE)
+				assert_int_equal(r, first);
+			else
+				first = r;
+			if (hfirst != TOFU_E_INCOMPLETE)
+				assert_int_equal(hr, hfirst);
+			else
+				hfirst = hr;
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +498,8 @@ int main(void)
 	    cmocka_unit_test(test_stream_hostile_headers),
 	    cmocka_unit_test(test_stream_without_validation),
 	    cmocka_unit_test(test_stream_max_parts),
+	    cmocka_unit_test(test_stream_delivers_raw_text_headers),
+	    cmocka_unit_test(test_parsers_prefix_stable),
 	};
 	return cmocka_run_group_tests_name("frame (WIRE-1)", tests, NULL, NULL);
 }

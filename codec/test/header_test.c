@@ -12,6 +12,7 @@
 
 /* The worked example of the spec: every field distinct, so any swapped or
  * misplaced byte shows. */
+/* WIRE-2.1.1 WIRE-2.1.2 WIRE-2.1.3 */
 static void test_layout_worked_example(void **state)
 {
 	(void)state;
@@ -38,6 +39,7 @@ static void test_layout_worked_example(void **state)
 
 /* The big-endian-host layout Zig emits on ppc64/s390x must NOT be what we
  * produce or read (WIRE-10): the same bytes decode to different fields. */
+/* WIRE-11.3.3 (and WIRE-10.1 big-endian layout) */
 static void test_big_endian_host_layout_is_not_ours(void **state)
 {
 	(void)state;
@@ -54,6 +56,7 @@ static void test_big_endian_host_layout_is_not_ours(void **state)
 	assert_true(h.message_id == 0x0102030405060708ULL);
 }
 
+/* WIRE-3.3.2 WIRE-11.3.1 WIRE-11.3.2 */
 static void test_decode_incomplete_every_prefix(void **state)
 {
 	(void)state;
@@ -71,6 +74,7 @@ static void test_decode_incomplete_every_prefix(void **state)
 }
 
 /* Guard page right after the 16th byte: decode must not touch byte 17. */
+/* WIRE-2.1.4 WIRE-11.3.1 */
 static void test_decode_stays_inside_guard_page(void **state)
 {
 	(void)state;
@@ -93,6 +97,7 @@ static void test_decode_stays_inside_guard_page(void **state)
 	}
 }
 
+/* WIRE-2.1.2 */
 static void test_round_trip_property(void **state)
 {
 	(void)state;
@@ -129,6 +134,7 @@ static void test_round_trip_property(void **state)
 }
 
 /* Proto byte: all 256 values, each field at its bit (WIRE-2). */
+/* WIRE-2.2.1 */
 static void test_proto_bits_all_256(void **state)
 {
 	(void)state;
@@ -152,6 +158,7 @@ static void test_proto_bits_all_256(void **state)
 /* Conforming receiver (WIRE-7): for every proto byte, status 0/1 and id 0/1,
  * the class is the first failing rule in the normative order. The expected
  * value is spelled out rule by rule from the opcode table. */
+/* WIRE-7.1.1 WIRE-7.1.2 WIRE-7.1.3 WIRE-7.1.4 WIRE-7.1.5 WIRE-7.1.6 */
 static void test_check_received_every_combination(void **state)
 {
 	(void)state;
@@ -185,6 +192,7 @@ static void test_check_received_every_combination(void **state)
 }
 
 /* Bits 6-7 and the channel number never matter to a receiver. */
+/* WIRE-2.2.2 WIRE-7.1.7 */
 static void test_check_received_ignores_internal_bits_and_channel(void **state)
 {
 	(void)state;
@@ -197,6 +205,7 @@ static void test_check_received_ignores_internal_bits_and_channel(void **state)
 	assert_int_equal(tofu_header_check_received(&h), 0);
 }
 
+/* WIRE-2.3.1 WIRE-2.3.5 WIRE-1.3.1 */
 static void test_check_send(void **state)
 {
 	(void)state;

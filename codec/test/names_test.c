@@ -10,6 +10,7 @@
 
 #include "tofu/codec.h"
 
+/* WIRE-3.2.1 WIRE-3.2.2 */
 static void test_status_numbers(void **state)
 {
 	(void)state;
@@ -46,6 +47,7 @@ static void test_status_numbers(void **state)
 		assert_non_null(tofu_status_name(s));
 }
 
+/* WIRE-3.1.1 WIRE-3.1.4 */
 static void test_opcodes(void **state)
 {
 	(void)state;
@@ -73,6 +75,7 @@ static void test_opcodes(void **state)
 	assert_int_equal(TOFU_ROLE_SIGNAL, 2);
 }
 
+/* WIRE-3.3.1 */
 static void test_error_classes(void **state)
 {
 	(void)state;

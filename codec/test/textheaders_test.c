@@ -52,6 +52,8 @@ static void expect(const char *block, size_t len, const char *want)
 #define EXPECT(lit, want) expect(lit, sizeof(lit) - 1, want)
 
 /* WIRE-4.2: one case per edge case of the spec. */
+/* WIRE-4.2.2 WIRE-4.2.3 WIRE-4.2.4 WIRE-4.2.5 WIRE-4.2.6 WIRE-4.2.7 WIRE-4.2.8 WIRE-4.2.11
+ * WIRE-4.2.12 WIRE-4.1.3 */
 static void test_iterator_edge_cases(void **state)
 {
 	(void)state;
@@ -79,6 +81,7 @@ static void test_iterator_edge_cases(void **state)
 }
 
 /* After an empty name, another call continues with the next line. */
+/* WIRE-4.2.9 WIRE-10.4.5 */
 static void test_iterator_continues_after_empty_name(void **state)
 {
 	(void)state;
@@ -98,6 +101,7 @@ static void test_iterator_continues_after_empty_name(void **state)
 }
 
 /* WIRE-4.2 ground truth: every vector of what Zig's iterator yields. */
+/* WIRE-4.2.1 WIRE-4.1.4 WIRE-11.3.1 */
 static void test_iterator_zig_vectors(void **state)
 {
 	(void)state;
@@ -180,6 +184,7 @@ static size_t reference_collect(const uint8_t *b, size_t n, char *out)
 	return k;
 }
 
+/* WIRE-4.2.1 */
 static void test_iterator_differential_random(void **state)
 {
 	(void)state;
@@ -203,6 +208,7 @@ static void test_iterator_differential_random(void **state)
 	}
 }
 
+/* WIRE-4.2.10 WIRE-4.1.2 */
 static void test_find(void **state)
 {
 	(void)state;
@@ -219,6 +225,7 @@ static void test_find(void **state)
 }
 
 /* WIRE-4.3: strict validator, one case per class, with the offset. */
+/* WIRE-4.3.1 WIRE-4.3.3 WIRE-4.3.5 WIRE-4.1.1 */
 static void test_validate(void **state)
 {
 	(void)state;
@@ -266,6 +273,7 @@ static void test_validate(void **state)
 	}
 }
 
+/* WIRE-4.3.2 */
 static void test_validate_too_long(void **state)
 {
 	(void)state;
@@ -285,6 +293,8 @@ static void test_validate_too_long(void **state)
 }
 
 /* WIRE-4.4: serialiser output, refusals, and nothing appended on error. */
+/* WIRE-4.4.1 WIRE-4.4.2 WIRE-4.4.3 WIRE-4.4.4 WIRE-4.4.5 WIRE-4.4.6 WIRE-4.4.7 WIRE-4.4.8
+ * WIRE-10.2.4 */
 static void test_serialiser(void **state)
 {
 	(void)state;
@@ -325,6 +335,7 @@ static void test_serialiser(void **state)
 
 /* Whatever the serialiser accepts, the iterator reads back unchanged and
  * the strict validator accepts. */
+/* WIRE-4.4.9 WIRE-4.3.4 WIRE-4.1.5 */
 static void test_serialiser_round_trip_random(void **state)
 {
 	(void)state;
