@@ -406,9 +406,8 @@ static void update_out(struct reactor *r, struct chan *c)
 {
 	if (c->kind != CH_IO || c->closed)
 		return;
-	uint32_t ev = c->ev & ~(uint32_t)EPOLLOUT;
-	if (!c->starved)
-		ev |= EPOLLIN;
+	/* Not reading while starved is what pushes back on the peer. */
+	uint32_t ev = c->starved ? 0 : EPOLLIN;
 	if (c->sq.head && !c->bye_sent)
 		ev |= EPOLLOUT;
 	if (c->in_epoll || ev)
@@ -519,7 +518,10 @@ static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_
 	atomic_fetch_add(&r->e->starved, 1);
 	wl_add(r, c);
 	update_out(r, c);
-	send_pool_empty(r, c);
+	/* One Signal per channel per POOL_EMPTY_REPEAT_MS, however often
+	 * a retry finds the pool still empty. */
+	if (!c->last_signal || r->now - c->last_signal >= POOL_EMPTY_REPEAT_MS)
+		send_pool_empty(r, c);
 }
 
 static int begin_msg(struct chan *c, tofu_msg *m)

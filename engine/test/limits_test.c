@@ -1,0 +1,420 @@
+/*
+ * engine/test/limits_test.c - pool exhaustion and recovery (backpressure,
+ * nothing lost), max_connections, max_outbound_bytes, the largest frames,
+ * several threads posting on one channel, 1,000 concurrent connections.
+ * The threaded tests also run under TSan.
+ */
+#include "testutil.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *lv(void **state)
+{
+	return tu_listen_values[(intptr_t)*state];
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------ pool exhaustion */
+
+static void test_pool_exhaustion_and_recovery(void **state)
+{
+	enum { N = 300 };
+	tofu_options o;
+	tofu_options_init(&o);
+	o.pool_initial = 4;
+	o.pool_max = 4;
+	tofu_engine *e = tu_engine(&o);
+	tofu_group *g;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	tu_listen(e, g, lv(state), bound, sizeof(bound));
+	/* tu_listen used a pool message and put it back: 4 in the pool. */
+	int fd = tu_raw_connect(bound);
+	assert_true(fd >= 0);
+	char body[64];
+	for (int i = 1; i <= N; i++) {
+		snprintf(body, sizeof(body), "request %d", i);
+		tu_raw_frame(fd, 1, TOFU_OP_REQUEST, 0, (uint64_t)i, NULL, body);
+	}
+
+	/* Hold every delivered message: the pool runs dry, the engine stops
+	 * reading and says pool_empty, without spinning. */
+	tofu_msg *held[64];
+	int nheld = 0, next = 1, pool_empty = 0;
+	uint16_t cn = 0;
+	while (!pool_empty) {
+		tofu_msg *m = tu_recv(g);
+		assert_true(nheld < 64);
+		if (tofu_msg_status(m) == TOFU_STATUS_POOL_EMPTY) {
+			assert_int_equal(tofu_msg_opcode(m), TOFU_OP_SIGNAL);
+			assert_int_equal(tofu_msg_origin(m), 1);
+			assert_int_equal(tofu_msg_id(m), 0);
+			pool_empty = 1;
+		} else {
+			assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+			assert_int_equal(tofu_msg_id(m), next);
+			next++;
+		}
+		cn = tofu_msg_channel(m);
+		held[nheld++] = m;
+	}
+	assert_int_equal(next - 1, 4);
+	/* Rate-limited: at most a couple of repeats while still empty. */
+	int repeats = 0;
+	tofu_msg *m;
+	while ((m = tu_recv_within(g, 300))) {
+		assert_int_equal(tofu_msg_status(m), TOFU_STATUS_POOL_EMPTY);
+		assert_int_equal(tofu_msg_channel(m), cn);
+		repeats++;
+		assert_true(nheld < 64);
+		held[nheld++] = m;
+	}
+	assert_true(repeats <= 1);
+
+	/* Recovery: put everything back; every request arrives, in order. */
+	for (int i = 0; i < nheld; i++)
+		tofu_put(e, &held[i]);
+	while (next <= N) {
+		m = tu_recv(g);
+		if (tofu_msg_status(m) != TOFU_STATUS_POOL_EMPTY) {
+			assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+			assert_int_equal(tofu_msg_id(m), next);
+			snprintf(body, sizeof(body), "request %d", next);
+			size_t n;
+			const uint8_t *b = tofu_msg_body(m, &n);
+			assert_int_equal(n, strlen(body));
+			assert_memory_equal(b, body, n);
+			next++;
+		}
+		tofu_put(e, &m);
+	}
+	close(fd);
+	assert_int_equal(tu_wait_closed(e, g, cn, TOFU_STATUS_RECV_FAILED), 0);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* ------------------------------------------------------ max_connections */
+
+static void test_max_connections(void **state)
+{
+	tofu_options o;
+	tofu_options_init(&o);
+	o.max_connections = 3;
+	tofu_engine *e = tu_engine(&o);
+	tofu_group *g;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	tu_listen(e, g, lv(state), bound, sizeof(bound));
+	int fds[3];
+	uint16_t cns[3];
+	for (int i = 0; i < 3; i++) {
+		fds[i] = tu_raw_connect(bound);
+		assert_true(fds[i] >= 0);
+		tu_raw_frame(fds[i], 1, TOFU_OP_HELLO_REQUEST, 0, (uint64_t)i + 1, "a:b\r\n", NULL);
+		tofu_msg *m = tu_recv(g);
+		assert_int_equal(tofu_msg_id(m), i + 1);
+		cns[i] = tofu_msg_channel(m);
+		tofu_put(e, &m);
+	}
+	/* The fourth is accepted by the kernel and closed by the engine. */
+	int x = tu_raw_connect(bound);
+	assert_true(x >= 0);
+	int r = tu_raw_wait_eof(x, TU_TIMEOUT_MS);
+	assert_true(r == 1 || r == -2);
+	close(x);
+	assert_null(tu_recv_within(g, 50));
+	/* One leaves; a new one fits again. */
+	close(fds[0]);
+	tofu_msg *m = tu_recv(g);
+	tu_check_closed(e, &m, cns[0], 1, TOFU_STATUS_RECV_FAILED);
+	x = tu_raw_connect(bound);
+	tu_raw_frame(x, 1, TOFU_OP_HELLO_REQUEST, 0, 9, "a:b\r\n", NULL);
+	m = tu_recv(g);
+	assert_int_equal(tofu_msg_id(m), 9);
+	tofu_put(e, &m);
+	close(x);
+	close(fds[1]);
+	close(fds[2]);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* --------------------------------------------------- max_outbound_bytes */
+
+static void test_max_outbound_bytes(void **state)
+{
+	int uds = (intptr_t)*state != 0;
+	tofu_options o;
+	tofu_options_init(&o);
+	o.max_outbound_bytes = 256 * 1024;
+	tofu_engine *e = tu_engine(&o);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	uint16_t cc = tu_hello(e, g, addr, NULL);
+	int fd = tu_raw_accept(lfd);
+	/* The peer does not read: kernel buffers fill, then the queue. */
+	static uint8_t body[60000];
+	int refused = 0, posted = 0;
+	tofu_msg *m = NULL;
+	for (int i = 0; i < 2000 && !refused; i++) {
+		if (!m) {
+			assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+			tofu_msg_set_channel(m, cc);
+			assert_int_equal(tofu_msg_set_body(m, body, sizeof(body)), 0);
+		}
+		int rc = tofu_post(g, &m, NULL);
+		if (rc == TOFU_STATUS_NOT_ALLOWED) {
+			assert_non_null(m); /* the caller keeps it */
+			refused = 1;
+		} else {
+			assert_int_equal(rc, 0);
+			posted++;
+		}
+		if (i % 8 == 7)
+			sleep_ms(2);
+	}
+	assert_true(refused);
+	/* The peer drains: posting works again. */
+	size_t total = 0, want = (size_t)posted * (16 + sizeof(body)) + 0;
+	static uint8_t sink[65536];
+	int ok = 0;
+	for (int i = 0; i < 5000 && !ok; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 10) == 1) {
+			ssize_t n = recv(fd, sink, sizeof(sink), 0);
+			assert_true(n > 0);
+			total += (size_t)n;
+		}
+		int rc = tofu_post(g, &m, NULL);
+		if (rc == 0)
+			ok = 1;
+		else
+			assert_int_equal(rc, TOFU_STATUS_NOT_ALLOWED);
+	}
+	assert_true(ok);
+	assert_true(total > 0 && total <= want + 200);
+	close(fd);
+	close(lfd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* ------------------------------------------------------- largest frames */
+
+static void test_largest_frames(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	tu_listen(e, sg, lv(state), bound, sizeof(bound));
+	uint16_t cc = tu_hello(e, cg, bound, NULL);
+	tofu_msg *m = tu_recv(sg);
+	uint16_t sc = tofu_msg_channel(m);
+	tofu_put(e, &m);
+	static uint8_t body[65535];
+	static char th[65535];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7 + 3);
+	/* One header line filling the whole 65535-byte block. */
+	memcpy(th, "big:", 4);
+	memset(th + 4, 'v', sizeof(th) - 6);
+	memcpy(th + sizeof(th) - 2, "\r\n", 2);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+		tofu_msg_set_channel(m, cc);
+		assert_int_equal(tofu_msg_set_headers(m, th, sizeof(th)), 0);
+		assert_int_equal(tofu_msg_set_body(m, body, sizeof(body)), 0);
+		assert_int_equal(tofu_post(cg, &m, NULL), 0);
+	}
+	for (int k = 0; k < 3; k++) {
+		m = tu_recv(sg);
+		assert_int_equal(tofu_msg_channel(m), sc);
+		size_t n;
+		const uint8_t *p = tofu_msg_headers(m, &n);
+		assert_int_equal(n, sizeof(th));
+		assert_memory_equal(p, th, n);
+		p = tofu_msg_body(m, &n);
+		assert_int_equal(n, sizeof(body));
+		assert_memory_equal(p, body, n);
+		tofu_put(e, &m);
+	}
+	tofu_group_destroy(cg);
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+/* --------------------------------------------- several posting threads */
+
+enum { THREADS = 4, PER_THREAD = 2000 };
+
+struct poster {
+	tofu_engine *e;
+	tofu_group *g;
+	uint16_t cn;
+	int id;
+};
+
+static void *post_thread(void *arg)
+{
+	struct poster *p = arg;
+	for (int i = 0; i < PER_THREAD; i++) {
+		tofu_msg *m = NULL;
+		if (tofu_get(p->e, TOFU_GET_ALWAYS, &m))
+			return (void *)1;
+		tofu_msg_set_opcode(m, TOFU_OP_SIGNAL);
+		tofu_msg_set_channel(m, p->cn);
+		uint32_t v[2] = {(uint32_t)p->id, (uint32_t)i};
+		tofu_msg_set_body(m, v, sizeof(v));
+		if (tofu_post(p->g, &m, NULL))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_threads_posting(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	tu_listen(e, sg, lv(state), bound, sizeof(bound));
+	uint16_t cc = tu_hello(e, cg, bound, NULL);
+	tofu_msg *m = tu_recv(sg);
+	tofu_put(e, &m);
+	pthread_t t[THREADS];
+	struct poster p[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		p[i] = (struct poster){e, cg, cc, i};
+		assert_int_equal(pthread_create(&t[i], NULL, post_thread, &p[i]), 0);
+	}
+	/* Every message arrives; per thread in post order. */
+	uint32_t next[THREADS] = {0};
+	for (int k = 0; k < THREADS * PER_THREAD; k++) {
+		m = tu_recv(sg);
+		/* The posting threads compete for the same pool; the receive
+		 * side may run dry for a moment and say so. */
+		if (tofu_msg_status(m) == TOFU_STATUS_POOL_EMPTY) {
+			tofu_put(e, &m);
+			k--;
+			continue;
+		}
+		size_t n;
+		const uint8_t *b = tofu_msg_body(m, &n);
+		if (n != 8)
+			fail_msg("k %d: opcode %d status %d origin %d len %zu", k,
+				 tofu_msg_opcode(m), tofu_msg_status(m), tofu_msg_origin(m), n);
+		uint32_t v[2];
+		memcpy(v, b, 8);
+		assert_true(v[0] < THREADS);
+		assert_int_equal(v[1], next[v[0]]);
+		next[v[0]]++;
+		tofu_put(e, &m);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		void *rv;
+		pthread_join(t[i], &rv);
+		assert_null(rv);
+	}
+	tofu_group_destroy(cg);
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+/* ------------------------------------------- 1,000 concurrent connections */
+
+/* Next message that is not a pool_empty Signal (those are put back). */
+static tofu_msg *recv_data(tofu_engine *e, tofu_group *g)
+{
+	for (;;) {
+		tofu_msg *m = tu_recv(g);
+		if (tofu_msg_status(m) != TOFU_STATUS_POOL_EMPTY)
+			return m;
+		tofu_put(e, &m);
+	}
+}
+
+static void test_thousand_connections(void **state)
+{
+	enum { N = 1000 };
+	tu_raise_nofile(N * 2 + 200);
+	tofu_options o;
+	tofu_options_init(&o);
+	o.pool_max = 4096;
+	tofu_engine *e = tu_engine(&o);
+	tofu_group *sg, *cg;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	tu_listen(e, sg, lv(state), bound, sizeof(bound));
+	static uint8_t seen[65536];
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < N; i++) {
+		uint16_t cc = tu_hello(e, cg, bound, NULL);
+		assert_int_equal(seen[cc], 0);
+		seen[cc] = 1;
+	}
+	/* The server answers every Hello; every client gets its answer. */
+	for (int i = 0; i < N; i++) {
+		tofu_msg *m = recv_data(e, sg);
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_HELLO_REQUEST);
+		assert_int_equal(seen[tofu_msg_channel(m)], 0);
+		seen[tofu_msg_channel(m)] = 2;
+		tofu_msg_set_opcode(m, TOFU_OP_HELLO_RESPONSE);
+		assert_int_equal(tofu_post(sg, &m, NULL), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		tofu_msg *m = recv_data(e, cg);
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_HELLO_RESPONSE);
+		assert_int_equal(tofu_msg_status(m), 0);
+		assert_int_equal(seen[tofu_msg_channel(m)], 1);
+		seen[tofu_msg_channel(m)] = 3;
+		tofu_put(e, &m);
+	}
+	/* All clients leave at once: the server sees N orderly closes. */
+	tofu_group_destroy(cg);
+	for (int i = 0; i < N; i++) {
+		tofu_msg *m = recv_data(e, sg);
+		assert_int_equal(tofu_msg_status(m), TOFU_STATUS_CHANNEL_CLOSED);
+		assert_int_equal(seen[tofu_msg_channel(m)], 2);
+		seen[tofu_msg_channel(m)] = 4;
+		tofu_put(e, &m);
+	}
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+#define PER_T(f)                                                                                   \
+	cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1),          \
+	    cmocka_unit_test_prestate(f, (void *)2)
+#define PER_T2(f) cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    PER_T(test_pool_exhaustion_and_recovery),
+	    PER_T(test_max_connections),
+	    PER_T2(test_max_outbound_bytes),
+	    PER_T2(test_largest_frames),
+	    PER_T2(test_threads_posting),
+	    PER_T2(test_thousand_connections),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
