@@ -73,7 +73,7 @@ regen-check-interop:
 	$(PYTHON) interop/gen_vectors.py --check
 
 ALL += $(VECTOR_RUNNER)
-TESTS += test-interop test-interop-be
+TESTS += test-interop test-interop-be test-wireshark
 REGEN += regen-interop
 REGEN_CHECKS += regen-check-interop
 FORMAT_SRCS += interop/runner/vector_runner.c
