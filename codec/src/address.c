@@ -151,6 +151,9 @@ long tofu_address_format(const tofu_address *a, char *out, size_t cap)
 	} else if (a->kind == TOFU_ADDR_UDS) {
 		size_t full = a->path_len + (a->abstract ? 1 : 0);
 
+		/* A file path starting with '@' would read back as abstract. */
+		if (!a->abstract && a->path_len && a->path[0] == TOFU_ADDRESS_ABSTRACT_PREFIX[0])
+			return TOFU_E_ADDRESS_PATH;
 		if (full > TOFU_MAX_UDS_PATH_LEN ||
 		    (a->path_len &&
 		     (memchr(a->path, '\0', a->path_len) || memchr(a->path, '|', a->path_len))))

@@ -184,6 +184,17 @@ static void test_format_round_trip(void **state)
 		assert_int_equal(tofu_address_format(&a, out, sizeof(out)),
 				 TOFU_E_ADDRESS_PROTOCOL);
 	}
+	{
+		/* a file path starting with '@' cannot be written: it would read
+		 * back as an abstract name */
+		tofu_address a = {.kind = TOFU_ADDR_UDS, .path = "@x", .path_len = 2};
+		char out[32];
+
+		assert_int_equal(tofu_address_format(&a, out, sizeof(out)), TOFU_E_ADDRESS_PATH);
+		a.abstract = 1;
+		assert_int_equal(tofu_address_format(&a, out, sizeof(out)), 7);
+		assert_memory_equal(out, "uds|@@x", 7);
+	}
 }
 
 int main(void)
