@@ -13,10 +13,10 @@ CONFORM_RUN := PYTHONPATH=conformance $(PYTHON) -m tofu_conformance
 CODEC_TESTEE      := $(BUILD)/bin/tofu-codec-testee
 CODEC_TESTEE_ASAN := $(BUILD)/asan/bin/tofu-codec-testee
 
-$(CODEC_TESTEE): $(BUILD)/rel/conformance/testees/codec_testee.o $(CODEC_LIB)
+$(CODEC_TESTEE): $(BUILD)/rel/conformance/testees/codec_testee.o $(BUILD)/rel/conformance/testees/tjson.o $(CODEC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(VARIANT_LDFLAGS_rel) -o $@ $^
-$(CODEC_TESTEE_ASAN): $(BUILD)/asan/conformance/testees/codec_testee.o $(CODEC_LIB_ASAN)
+$(CODEC_TESTEE_ASAN): $(BUILD)/asan/conformance/testees/codec_testee.o $(BUILD)/asan/conformance/testees/tjson.o $(CODEC_LIB_ASAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(VARIANT_LDFLAGS_asan) -o $@ $^
 
@@ -43,5 +43,5 @@ test-conform-oracle:
 	PYTHONPATH=conformance $(PYTHON) -m tofu_conformance.oracle
 
 ALL += $(CONFORM_TESTEES)
-FORMAT_SRCS += conformance/testees/codec_testee.c
+FORMAT_SRCS += conformance/testees/codec_testee.c conformance/testees/tjson.c conformance/testees/tjson.h
 TESTS += test-conform test-conform-teeth test-conform-oracle

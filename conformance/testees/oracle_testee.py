@@ -62,12 +62,22 @@ def handle(r):
     if op == "iterate_headers":
         return [[hx(n), hx(v)] for n, v in oracle.iterate_headers(unhex(r["bytes"]))]
     if op == "validate_headers":
-        err = oracle.validate_headers(unhex(r["bytes"]))
+        err = oracle.validate_headers_at(unhex(r["bytes"]))
         if err:
-            raise oracle.CodecError(err)
+            return {"error": err[0], "offset": err[1]}
         return True
     if op == "serialise_headers":
-        return hx(oracle.serialise_headers([(unhex(n), unhex(v)) for n, v in r["headers"]]))
+        pairs = [(unhex(n), unhex(v)) for n, v in r["headers"]]
+        if r.get("keep_going"):
+            block, errors = oracle.serialise_keep_going(pairs, r.get("cap"))
+            return {"block": hx(block), "errors": errors}
+        return hx(oracle.serialise_headers(pairs, r.get("cap")))
+    if op == "format_address":
+        a = dict(r)
+        for k in ("host", "path"):
+            if k in a:
+                a[k] = unhex(a[k])
+        return hx(oracle.format_address(a))
     if op == "parse_address":
         if "value" in r:
             return addr(oracle.parse_address(unhex(r["value"])))
@@ -84,7 +94,10 @@ def main():
         req = json.loads(inp.read(struct.unpack(">I", head)[0]))
         try:
             res = handle(req)
-            resp = {"unsupported": True} if res is None else {"ok": res}
+            if isinstance(res, dict) and "error" in res and req["op"] == "validate_headers":
+                resp = res
+            else:
+                resp = {"unsupported": True} if res is None else {"ok": res}
         except oracle.CodecError as e:
             resp = {"error": e.name}
         data = json.dumps(resp).encode()

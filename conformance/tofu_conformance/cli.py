@@ -164,6 +164,8 @@ def main(argv=None):
         if codec is not None:
             codec.trace.clear()
         status, detail, dt = run_case(c, ctx)
+        if status == "pass" and ctx.partials:
+            detail = "partial: " + "; ".join(ctx.partials)
         counts[status] += 1
         verdict = status
         counts_against = args.strict or c.level.startswith("MUST")
@@ -178,7 +180,7 @@ def main(argv=None):
             unexpected.append((c.id, "passed but is listed as a known failure"))
         print(f"[{i:>3}/{len(chosen)}] {c.id:<14} {verdict.upper() if verdict in ('pass', 'fail', 'skip') else verdict}"
               f" ({dt:.1f}s) {c.title}", file=sys.stderr)
-        if status != "pass" and detail:
+        if detail:
             indent = "      "
             print(indent + detail.strip().replace("\n", "\n" + indent)[:4000], file=sys.stderr)
         trace = ""

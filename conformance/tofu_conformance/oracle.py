@@ -232,8 +232,8 @@ def validate_headers_at(b):
             if c in (0x0D, 0x0A) and not seen:
                 return "empty_value", i
             if c == 0x0D:
-                if i + 1 == n:
-                    return "missing_crlf", i
+                if i + 1 == n:  # input ends in the CR phase
+                    return "missing_crlf", n
                 if b[i + 1] == 0x0A:
                     i += 2
                     break
@@ -251,28 +251,46 @@ def validate_headers(b):
     return None if r is None else r[0]
 
 
-def serialise_headers(pairs):
-    """Serialiser (WIRE-4.4): the block, or CodecError for the first bad pair.
-
-    Per pair: the name (empty, then each byte), then the value (empty, then
-    each byte, then leading/trailing SP/HTAB which a parser would trim)."""
-    out = bytearray()
-    for name, value in pairs:
-        name, value = bytes(name), bytes(value)
-        if not name:
-            raise CodecError("empty_name")
-        if not all(is_name_byte(c) for c in name):
-            raise CodecError("bad_name_char")
-        if not value:
-            raise CodecError("empty_value")
-        if not all(is_value_byte(c) for c in value):
-            raise CodecError("bad_value_char")
-        if value[0] in TRIM or value[-1] in TRIM:
-            raise CodecError("value_not_canonical")
-        out += name + SEP + value + CRLF
-    if len(out) > W.MAX_TEXT_HEADERS_LEN:
+def serialise_line(block_len, name, value, cap=None):
+    """One append (WIRE-4.4): the line's bytes, or CodecError, checks in the
+    order of the spec's table. cap: the caller's buffer size (None = ample)."""
+    name, value = bytes(name), bytes(value)
+    if not name:
+        raise CodecError("empty_name")
+    if not all(is_name_byte(c) for c in name):
+        raise CodecError("bad_name_char")
+    if not value:
+        raise CodecError("empty_value")
+    if not all(is_value_byte(c) for c in value):
+        raise CodecError("bad_value_char")
+    if value[0] in TRIM or value[-1] in TRIM:
+        raise CodecError("value_not_canonical")
+    line = name + SEP + value + CRLF
+    if cap is not None and block_len + len(line) > cap:
+        raise CodecError("no_space")
+    if block_len + len(line) > W.MAX_TEXT_HEADERS_LEN:
         raise CodecError("headers_too_long")
-    return bytes(out)
+    return line
+
+
+def serialise_headers(pairs, cap=None):
+    """The block of all pairs, or CodecError for the first refused one."""
+    out = b""
+    for name, value in pairs:
+        out += serialise_line(len(out), name, value, cap)
+    return out
+
+
+def serialise_keep_going(pairs, cap=None):
+    """(block, [None or class per pair]): a refusal leaves the block as is."""
+    out, errs = b"", []
+    for name, value in pairs:
+        try:
+            out += serialise_line(len(out), name, value, cap)
+            errs.append(None)
+        except CodecError as e:
+            errs.append(e.name)
+    return out, errs
 
 
 # ---------------------------------------------------------------- addresses
@@ -321,9 +339,20 @@ def find_address(block):
 
 
 def format_address(a):
+    """WIRE-5.2.8: the value, refusing what parse_address would refuse (a
+    `|` inside a host or path would change the number of parts)."""
+    sep = W.ADDRESS_PART_SEPARATOR
     if a["kind"] == "tcp":
-        return W.ADDRESS_TCP + b"|" + a["host"] + b"|" + str(a["port"]).encode()
-    return W.ADDRESS_UDS + b"|" + (W.ADDRESS_ABSTRACT_PREFIX if a["abstract"] else b"") + a["path"]
+        host = a["host"]
+        if len(host) > W.MAX_HOST_LEN or _has_control(host) or sep in host:
+            raise CodecError("address_host")
+        if not 0 <= a["port"] <= 65535:
+            raise CodecError("address_port")
+        return W.ADDRESS_TCP + sep + host + sep + str(a["port"]).encode()
+    path = (W.ADDRESS_ABSTRACT_PREFIX if a["abstract"] else b"") + a["path"]
+    if len(path) > W.MAX_UDS_PATH_LEN or 0 in path or sep in path:
+        raise CodecError("address_path")
+    return W.ADDRESS_UDS + sep + path
 
 
 # ---------------------------------------------------------------- vectors

@@ -78,12 +78,16 @@ class Ctx:
         self.codec_testee = codec
         self.peer_factory = peer_factory
         self.notes = trace_log  # list of strings shown with --trace
+        self.partials = []  # parts of a passing case that could not run
 
     @property
     def codec(self):
         if self.codec_testee is None:
             raise Skip("no codec testee for this implementation")
         return self.codec_testee
+
+    def partial(self, s):
+        self.partials.append(s)
 
     def note(self, s):
         self.notes.append(s)
