@@ -19,20 +19,26 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
 }
 
+/* Written as one expression per byte so that compilers fold it into a
+ * byte-swapping store/load on little-endian hosts and a plain one on
+ * big-endian hosts. */
 static void put64(uint8_t *p, uint64_t v)
 {
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
+	p[0] = (uint8_t)(v >> 56);
+	p[1] = (uint8_t)(v >> 48);
+	p[2] = (uint8_t)(v >> 40);
+	p[3] = (uint8_t)(v >> 32);
+	p[4] = (uint8_t)(v >> 24);
+	p[5] = (uint8_t)(v >> 16);
+	p[6] = (uint8_t)(v >> 8);
+	p[7] = (uint8_t)v;
 }
 
 static uint64_t get64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
 }
 
 void tofu_header_encode(const tofu_header *h, uint8_t out[TOFU_HEADER_SIZE])
@@ -64,17 +70,17 @@ long tofu_header_decode(const void *buf, size_t len, tofu_header *h)
  * receiver reports the same class for a frame with several faults. */
 int tofu_header_check_received(const tofu_header *h)
 {
-	unsigned op = tofu_proto_opcode(h->proto);
+	unsigned bit = 1u << tofu_proto_opcode(h->proto);
 
-	if (!tofu_opcode_on_wire((int)op))
+	if (!(bit & TOFU_OPCODES_ON_WIRE))
 		return TOFU_E_BAD_OPCODE;
 	if (tofu_proto_origin(h->proto))
 		return TOFU_E_FORGED_ORIGIN;
 	if (h->status != TOFU_STATUS_SUCCESS)
 		return TOFU_E_NONZERO_STATUS;
-	if (tofu_proto_more(h->proto) && tofu_opcode_type((int)op) != TOFU_TYPE_REGULAR)
+	if (tofu_proto_more(h->proto) && !(bit & TOFU_OPCODES_TYPE_REGULAR))
 		return TOFU_E_MORE_NOT_ALLOWED;
-	if (h->message_id == 0 && tofu_opcode_role((int)op) == TOFU_ROLE_RESPONSE)
+	if (h->message_id == 0 && (bit & TOFU_OPCODES_ROLE_RESPONSE))
 		return TOFU_E_ZERO_RESPONSE_ID;
 	return 0;
 }

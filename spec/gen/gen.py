@@ -94,6 +94,15 @@ def c_constants(d):
         w(f"\tTOFU_OP_{upper(o['name'])} = {o['value']},")
     w("};")
     w(f"#define TOFU_OPCODE_COUNT {len(d['opcodes'])}")
+    w("/* Opcode sets as bit masks (bit n = opcode n), for branch-free checks. */")
+    on_wire = sum(1 << o["value"] for o in d["opcodes"] if o["on_wire"])
+    w(f"#define TOFU_OPCODES_ON_WIRE 0x{on_wire:04X}u")
+    for t in d["opcode_classes"]["types"]:
+        m = sum(1 << o["value"] for o in d["opcodes"] if o["type"] == t)
+        w(f"#define TOFU_OPCODES_TYPE_{upper(t)} 0x{m:04X}u")
+    for r in d["opcode_classes"]["roles"]:
+        m = sum(1 << o["value"] for o in d["opcodes"] if o["role"] == r)
+        w(f"#define TOFU_OPCODES_ROLE_{upper(r)} 0x{m:04X}u")
     w("")
     w("/* Opcode types and roles. */")
     w("enum tofu_opcode_type {")

@@ -69,6 +69,15 @@ enum tofu_opcode {
 	TOFU_OP_WELCOME_RESPONSE = 9,
 };
 #define TOFU_OPCODE_COUNT 10
+/* Opcode sets as bit masks (bit n = opcode n), for branch-free checks. */
+#define TOFU_OPCODES_ON_WIRE 0x00FFu
+#define TOFU_OPCODES_TYPE_REGULAR 0x0007u
+#define TOFU_OPCODES_TYPE_HELLO 0x0018u
+#define TOFU_OPCODES_TYPE_BYE 0x00E0u
+#define TOFU_OPCODES_TYPE_WELCOME 0x0300u
+#define TOFU_OPCODES_ROLE_REQUEST 0x0129u
+#define TOFU_OPCODES_ROLE_RESPONSE 0x0252u
+#define TOFU_OPCODES_ROLE_SIGNAL 0x0084u
 
 /* Opcode types and roles. */
 enum tofu_opcode_type {
