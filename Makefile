@@ -75,7 +75,7 @@ include codec/codec.mk
 -include interop/interop.mk
 -include bench/bench.mk
 
-real-all: $(ALL)
+real-all: $(ALL) | $(DEPS_STAMP)
 
 regen: $(REGEN)
 regen-check: $(REGEN_CHECKS)
