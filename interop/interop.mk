@@ -43,14 +43,17 @@ $(INTEROP_DIR)/powerpc/tofu-vector-runner: $(INTEROP_BE_SRCS) $(CODEC_HDRS)
 	@mkdir -p $(dir $@)
 	powerpc-linux-gnu-gcc $(CFLAGS_BASE) -O2 -static -o $@ $(INTEROP_BE_SRCS)
 
-INTEROP_TESTEE := $(wildcard $(BUILD)/bin/tofu-codec-testee)
+# The C codec testee (conformance/conformance.mk), ASan build, when that
+# fragment defines it; run through the testee protocol like any other
+# implementation's testee.
+INTEROP_TESTEE := $(CODEC_TESTEE_ASAN)
 
 .PHONY: test-interop test-interop-py test-interop-be test-wireshark regen-interop regen-check-interop
-test-interop: $(VECTOR_RUNNER_ASAN) $(INTEROP_LINES) test-interop-py
+test-interop: $(VECTOR_RUNNER_ASAN) $(INTEROP_LINES) $(INTEROP_TESTEE) test-interop-py
 	$(INTEROP_PY) interop/runner/test_interop.py $(INTEROP_LINES) \
 		--c c-native-asan $(VECTOR_RUNNER_ASAN) \
 		--oracle interop/known-failures/oracle.txt \
-		$(if $(INTEROP_TESTEE),--testee $(INTEROP_TESTEE))
+		$(if $(INTEROP_TESTEE),--testee $(INTEROP_TESTEE) interop/known-failures/c-testee.txt)
 
 # The generator, the loader and the schema themselves (pytest).
 test-interop-py:

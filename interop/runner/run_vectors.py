@@ -110,7 +110,12 @@ class TesteeBackend:
         except self.t.Skip as e:
             raise Skip(str(e))
         except self.t.TesteeError as e:
-            raise Fail("testee: %s" % e)
+            raise Fail("testee: %s" % str(e).replace("\n", " | ")[:400])
+        except Exception as e:  # noqa: BLE001 - a broken testee must not stop the run
+            # The client may be left without a process; the next request
+            # starts a fresh testee.
+            self.proc.proc = None
+            raise Fail("testee client error %s: %s" % (type(e).__name__, e))
         if "error" in r:
             return ("error", r["error"], r["offset"]) if "offset" in r else ("error", r["error"])
         return "ok", r["ok"]

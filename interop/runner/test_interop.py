@@ -7,7 +7,8 @@ sums their `N passed, N failed, N skipped` lines.
 
 --c       a C vector runner command (the LINES file is appended); NAME labels it
 --oracle  run the Python oracle (KNOWN: its known-failures file)
---testee  run a codec testee through the testee protocol (skipped when absent)
+--testee  BIN [KNOWN]: run a codec testee through the testee protocol
+          (skipped when absent; KNOWN: its known-failures file)
 --same-as every C runner must report exactly the per-vector outcomes of the
           runner NAME (used for the big-endian runs against the native one)
 """
@@ -39,8 +40,13 @@ def parse_args(argv):
             runs.append(("py", "oracle", [sys.executable, os.path.join(HERE, "run_vectors.py"), "--impl", "oracle",
                                           "--known-failures", argv[i + 1]]))
         elif a == "--testee":
-            runs.append(("py", "testee", [sys.executable, os.path.join(HERE, "run_vectors.py"), "--impl", "testee",
-                                          "--", argv[i + 1]]))
+            # --testee BIN [KNOWN-FAILURES]
+            binary, kf = argv[i + 1], []
+            if i + 2 < len(argv) and not argv[i + 2].startswith("--"):
+                kf = ["--known-failures", argv[i + 2]]
+                i += 1
+            runs.append(("py", "testee", [sys.executable, os.path.join(HERE, "run_vectors.py"), "--impl", "testee"]
+                         + kf + ["--", binary]))
         elif a == "--same-as":
             same_as = argv[i + 1]
         else:
@@ -79,7 +85,9 @@ def main():
             tot[1] += 1
             continue
         nums = [int(x) for x in m.groups()]
-        print("%-28s %d passed, %d failed, %d skipped" % (name + ":", *nums))
+        k = re.search(r"\((\d+) known failures\)", out)
+        known = " (%s known failures, listed in interop/known-failures/)" % k.group(1) if k else ""
+        print("%-28s %d passed, %d failed, %d skipped%s" % (name + ":", *nums, known))
         for k in range(3):
             tot[k] += nums[k]
         if rc != 0 or nums[1]:
