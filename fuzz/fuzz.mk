@@ -13,6 +13,10 @@
 #   make fuzz-replay FILES='a b'    replay files under ASan+UBSan (gcc)
 
 FUZZ_ALL_HARNESSES := header th_iter th_validate address stream
+# The engine receive path, when the engine is in the tree.
+ifneq ($(ENGINE_SRCS),)
+FUZZ_ALL_HARNESSES += engine
+endif
 FUZZ_HARNESSES ?= $(FUZZ_ALL_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
@@ -56,7 +60,7 @@ FUZZ_MAIN_aflcmp := fuzz/afl_main.c
 FUZZ_MAIN_cov := fuzz/afl_main.c
 
 define fuzz_variant
-$(FUZZ_OUT)/$(1)/%.o: %.c $(FUZZ_HDRS) $(CODEC_HDRS)
+$(FUZZ_OUT)/$(1)/%.o: %.c $(FUZZ_HDRS) $(CODEC_HDRS) $(ENGINE_HDRS)
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CCENV_$(1)) $(FUZZ_COMPILER_$(1)) $(CFLAGS_BASE) $(FUZZ_CFLAGS_$(1)) -c $$< -o $$@
 $(FUZZ_OUT)/$(1)/bin/fuzz_%: $(FUZZ_OUT)/$(1)/fuzz/fuzz_%.o \
@@ -65,6 +69,11 @@ $(FUZZ_OUT)/$(1)/bin/fuzz_%: $(FUZZ_OUT)/$(1)/fuzz/fuzz_%.o \
 	$(FUZZ_CCENV_$(1)) $(FUZZ_COMPILER_$(1)) $(FUZZ_LDFLAGS_$(1)) -o $$@ $$^ $(FUZZ_LIBS_$$*)
 endef
 $(foreach v,lf afl aflcmp cov,$(eval $(call fuzz_variant,$(v))))
+# The engine harness also links the engine (compiled per variant too).
+FUZZ_LIBS_engine := -lpthread
+$(foreach v,lf afl aflcmp cov,$(eval \
+	$(FUZZ_OUT)/$(v)/bin/fuzz_engine: $(patsubst %.c,$(FUZZ_OUT)/$(v)/%.o,$(ENGINE_SRCS))))
+$(BUILD)/asan/fuzz/bin/fuzz_engine: $(ENGINE_LIB_ASAN)
 # The harnesses' own code (oracles, reference models) is left without
 # coverage/cmp tracing in the libFuzzer build: its edges guide nothing, and
 # tracing the models' byte loops cost more than half the time per input.
@@ -72,13 +81,14 @@ $(FUZZ_OUT)/lf/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(CODEC_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_SAN) -O1 -c $< -o $@
 # Keep the objects (they are intermediate files of chained pattern rules).
-.PRECIOUS: $(FUZZ_OUT)/%.o $(BUILD)/asan/fuzz/%.o
+.PRECIOUS: $(foreach v,lf afl aflcmp cov,$(FUZZ_OUT)/$(v)/%.o) $(FUZZ_OUT)/lf/fuzz/%.o \
+	$(BUILD)/asan/%.o
 
 # Replay build: the fallback main with the team's gcc ASan+UBSan variant.
 $(BUILD)/asan/fuzz/bin/fuzz_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuzz/afl_main.o \
 		$(CODEC_LIB_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(VARIANT_LDFLAGS_asan) -o $@ $^ $(FUZZ_LIBS_$*)
+	$(CC) $(VARIANT_LDFLAGS_asan) -o $@ $^ $(CODEC_LIB_ASAN) $(FUZZ_LIBS_$*)
 
 FUZZ_LF_BINS = $(patsubst %,$(FUZZ_OUT)/lf/bin/fuzz_%,$(FUZZ_HARNESSES))
 FUZZ_REPLAY_BINS = $(patsubst %,$(BUILD)/asan/fuzz/bin/fuzz_%,$(FUZZ_HARNESSES))

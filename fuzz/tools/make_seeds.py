@@ -50,7 +50,7 @@ def main():
     ap.add_argument("--interop", default="interop/vectors")
     ap.add_argument("--out", default="fuzz/corpus")
     a = ap.parse_args()
-    seeds = {h: set() for h in ("header", "stream", "th_iter", "th_validate", "address")}
+    seeds = {h: set() for h in ("header", "stream", "th_iter", "th_validate", "address", "engine")}
 
     iv = lambda n: load(os.path.join(a.interop, n))
     frames = [bytes.fromhex(x) for x in EXAMPLES]
@@ -77,6 +77,20 @@ def main():
     }
     for t in iv("frames-reference.json") + iv("frames-truncated.json"):
         seeds["stream"].add(stream_seed(bytes.fromhex(t["frame"]), flags=1, chunks=(7,)))
+
+    # engine: raw byte streams a peer writes into a channel
+    ex = [bytes.fromhex(x) for x in EXAMPLES]
+    seeds["engine"] |= set(ex) | {
+        session, session[:-5], session + b"\x00" * 7,
+        bytes.fromhex(E4) * 40,  # more frames than the pool holds
+        hdr(proto=0x01, mid=1) * 24,
+        bytes.fromhex(E4) + hdr(proto=0x12) + bytes.fromhex(E4),  # forged origin
+        bytes.fromhex(E4) + hdr(proto=0x0A),  # bad opcode
+        hdr(status=3), hdr(proto=0x23), hdr(proto=0x06, mid=0),
+        bytes.fromhex(E7_RESP) + bytes.fromhex(E4),  # nothing after ByeResponse
+        hdr(proto=0, thl=14, bl=5) + b"Job-ID:12345\r\nchunk" + hdr(proto=0x40, bl=1) + b"x",
+        b"", b"\x1a",
+    }
 
     zig = load(os.path.join(a.vectors, "textheaders-iterator.json"))
     blocks = [bytes.fromhex(t["input"]) for t in zig]
