@@ -82,6 +82,8 @@ R = {
     "address_port": ["WIRE-5.2.5", "WIRE-5.2.7"],
     "address_path": ["WIRE-5.2.6"],
     "abstract": ["WIRE-5.4.5"],
+    "lookup": ["WIRE-5.3.1", "WIRE-5.3.3", "WIRE-4.2.10"],
+    "address_missing": ["WIRE-5.3.2"],
 }
 
 
@@ -248,6 +250,20 @@ def address_parse(value):
             return None, "address_port"
         return {"kind": "tcp", "host": host.hex(), "port": int(port)}, None
     return None, "address_parts"
+
+
+def address_find(block):
+    """Address lookup (WIRE-5.3): the first pair, as a caller looping over the
+    iterator sees them, named exactly ~connect_to or ~listen_on, whichever it
+    is, parsed strictly; (decoded with `listen`, None) or (None, error)."""
+    for name, value in th_iterate(block):
+        if name in (CONNECT_TO, LISTEN_ON):
+            d, err = address_parse(value)
+            if err:
+                return None, err
+            d["listen"] = name == LISTEN_ON
+            return d, None
+    return None, "address_missing"
 
 
 def address_format(d):
@@ -794,10 +810,54 @@ def gen_addresses():
     return vs
 
 
+LOOKUP_NOTES = {
+    "FirstWins": "several reserved headers: the first one wins, whichever it is and even when it is malformed",
+    "IterationEnd": "a line with an empty name ends the lookup before the reserved header",
+    "ExactName": "a name that differs from ~connect_to / ~listen_on in case or whitespace does not count",
+    "Trimmed": "the value is used as the iterator yields it (SP/HTAB trimmed)",
+}
+
+
+def gen_lookup():
+    vs = VectorSet("address-lookup", "address-lookup",
+                   "text-header blocks and the address their first ~connect_to / ~listen_on header gives",
+                   LOOKUP_NOTES)
+    ct, lo = CONNECT_TO + b":", LISTEN_ON + b":"
+    cases = [
+        (ct + b"tcp|127.0.0.1|7099\r\n", []),
+        (lo + b"uds|/tmp/x.sock\r\n", []),
+        (lo + b"tcp||7099\r\n", []),
+        (b"a:b\r\n" + lo + b"tcp||7099\r\n" + ct + b"uds|/y\r\n", ["FirstWins"]),
+        (ct + b"uds|/y\r\n" + lo + b"tcp||7099\r\n", ["FirstWins"]),
+        (ct + b"xyz|h|1\r\n" + lo + b"tcp|h|1\r\n", ["FirstWins"]),
+        (CONNECT_TO + b"\r\n" + lo + b"uds|/z\r\n", ["FirstWins"]),
+        (ct + b"tcp|h|1|x\r\n", []),
+        (b"", []),
+        (b"a:b\r\n", []),
+        (b":x\r\n" + ct + b"tcp|h|1\r\n", ["IterationEnd"]),
+        (b"a:b\r\n:\r\n" + lo + b"uds|/z\r\n", ["IterationEnd"]),
+        (b"~Connect_to:tcp|h|1\r\n", ["ExactName"]),
+        (b" " + ct + b"tcp|h|1\r\n", ["ExactName"]),
+        (CONNECT_TO + b" :tcp|h|1\r\n", ["ExactName"]),
+        (ct + b" \t tcp|h|1 \t\r\n", ["Trimmed"]),
+        (ct + b"tcp|h|1", []),
+        (b"\r\n\r\n" + lo + b"uds|@abstract\r\n", []),
+        (b"x:y\r\n" * 3 + ct + b"tcp|[::1]|65535\r\n", []),
+    ]
+    for block, flags in cases:
+        d, err = address_find(block)
+        comment = "block %r" % block.decode("latin-1")
+        if err is None:
+            vs.add(comment, "valid", R["lookup"], flags, input=block.hex(), decoded=d)
+        else:
+            vs.add(comment + " -> " + err, "invalid", R["lookup"] + R.get(err, []), flags, err, input=block.hex())
+    return vs
+
+
 def all_sets():
     it, va = gen_textheaders()
     return [gen_proto(), gen_reference(), gen_header(), gen_sizes(), gen_large(), gen_truncated(), it, va,
-            gen_append(), gen_addresses()]
+            gen_append(), gen_addresses(), gen_lookup()]
 
 
 def render(vs):

@@ -49,9 +49,10 @@ $(INTEROP_DIR)/powerpc/tofu-vector-runner: $(INTEROP_BE_SRCS) $(CODEC_HDRS)
 INTEROP_TESTEE := $(CODEC_TESTEE_ASAN)
 
 .PHONY: test-interop test-interop-py test-interop-be test-wireshark regen-interop regen-check-interop
-test-interop: $(VECTOR_RUNNER_ASAN) $(INTEROP_LINES) $(INTEROP_TESTEE) test-interop-py
+test-interop: $(VECTOR_RUNNER_ASAN) $(VECTOR_RUNNER) $(INTEROP_LINES) $(INTEROP_TESTEE) test-interop-py
 	$(INTEROP_PY) interop/runner/test_interop.py $(INTEROP_LINES) \
 		--c c-native-asan $(VECTOR_RUNNER_ASAN) \
+		--c c-native-valgrind valgrind -q --error-exitcode=1 --leak-check=full $(VECTOR_RUNNER) \
 		--oracle interop/known-failures/oracle.txt \
 		$(if $(INTEROP_TESTEE),--testee $(INTEROP_TESTEE) interop/known-failures/c-testee.txt)
 

@@ -29,7 +29,8 @@ OUR_DIR = os.path.join(ROOT, "interop", "vectors")
 SCHEMA_DIR = os.path.join(ROOT, "interop", "schema")
 SHARED_DIR_DEFAULT = os.path.normpath(os.path.join(ROOT, "..", "shared", "interop"))
 
-TEST_TYPES = ("frame", "textheaders-iterate", "textheaders-validate", "textheaders-append", "address")
+TEST_TYPES = ("frame", "textheaders-iterate", "textheaders-validate", "textheaders-append", "address",
+              "address-lookup")
 
 
 class VectorError(Exception):

@@ -267,7 +267,19 @@ def run_address(b, t):
                 expect_eq("address (headers)", _addr_fields(r[1]), t["decoded"])
 
 
+def run_lookup(b, t):
+    r = b.call("parse_address", headers=t["input"])
+    got = None if r[0] == "ok" else r[1]
+    if not verdict_ok(t, got):
+        raise Fail("parse_address(headers): %s, want %s" % (got or "valid", want_verdict(t)))
+    if got is None:
+        want = dict(t["decoded"])
+        expect_eq("address listen", r[1].get("listen"), want.pop("listen"))
+        expect_eq("address", _addr_fields(r[1]), want)
+
+
 RUNNERS = {
+    "address-lookup": run_lookup,
     "frame": run_frame,
     "textheaders-iterate": run_iterate,
     "textheaders-validate": run_validate,
@@ -382,6 +394,17 @@ def emit_lines(sets, out):
                     else:
                         tok += ["uds", _x(d["path"]), "1" if d["abstract"] else "0"]
                     tok += [_x(t["formatted"]) if "formatted" in t else "-"]
+                elif vs.test_type == "address-lookup":
+                    tok = ["L"] + head + [_x(t["input"])]
+                    d = t.get("decoded")
+                    if d is None:
+                        tok += ["-"]
+                    elif d["kind"] == "tcp":
+                        tok += ["tcp", _x(d["host"]), str(d["port"])]
+                    else:
+                        tok += ["uds", _x(d["path"]), "1" if d["abstract"] else "0"]
+                    if d is not None:
+                        tok += ["1" if d["listen"] else "0"]
                 else:  # pragma: no cover - the schema limits the types
                     raise SystemExit("unknown test type %s" % vs.test_type)
                 f.write(" ".join(tok) + "\n")

@@ -23,6 +23,9 @@ SUMMARY = re.compile(r"(\d+) passed, (\d+) failed, (\d+) skipped")
 TIMEOUT = 600
 
 
+OPTIONS = ("--c", "--oracle", "--testee", "--same-as")
+
+
 def parse_args(argv):
     lines, runs, same_as = argv[0], [], None
     i = 1
@@ -31,7 +34,7 @@ def parse_args(argv):
         if a == "--c":
             name, cmd = argv[i + 1], []
             i += 2
-            while i < len(argv) and not argv[i].startswith("--"):
+            while i < len(argv) and argv[i] not in OPTIONS:
                 cmd.append(argv[i])
                 i += 1
             runs.append(("c", name, cmd + [lines, "--verbose"]))
@@ -42,7 +45,7 @@ def parse_args(argv):
         elif a == "--testee":
             # --testee BIN [KNOWN-FAILURES]
             binary, kf = argv[i + 1], []
-            if i + 2 < len(argv) and not argv[i + 2].startswith("--"):
+            if i + 2 < len(argv) and argv[i + 2] not in OPTIONS:
                 kf = ["--known-failures", argv[i + 2]]
                 i += 1
             runs.append(("py", "testee", [sys.executable, os.path.join(HERE, "run_vectors.py"), "--impl", "testee"]

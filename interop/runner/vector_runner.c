@@ -13,6 +13,7 @@
  *   V id result err xINPUT offset(-1: none)
  *   A id result err n xNAME xVALUE ... xBLOCK|-
  *   D id result err xVALUE - | tcp xHOST port | uds xPATH abstract   xFORMATTED|-
+ *   L id result err xBLOCK - | tcp xHOST port listen | uds xPATH abstract listen
  *   S set reason...       (a set that is skipped)
  *
  * What is checked for each kind is described in interop/VECTORS.md.
@@ -539,6 +540,23 @@ static void run_append(line_reader *r, const char *result, const char *err)
 		fail("serialised block differs");
 }
 
+/* Checks a parsed address against the vector's kind, bytes and number. */
+static void check_address(const char *what, const tofu_address *a, const char *kind,
+			  const uint8_t *s, size_t slen, unsigned long long num)
+{
+	if (strcmp(kind, "tcp") == 0) {
+		if (a->kind != TOFU_ADDR_TCP || !bytes_eq(a->host, a->host_len, s, slen) ||
+		    a->port != num)
+			fail("%s: tcp address decoded differently", what);
+	} else if (strcmp(kind, "uds") == 0) {
+		if (a->kind != TOFU_ADDR_UDS || !bytes_eq(a->path, a->path_len, s, slen) ||
+		    a->abstract != (int)num)
+			fail("%s: uds address decoded differently", what);
+	} else {
+		fail("%s: vector has no decoded address although the parser accepted it", what);
+	}
+}
+
 static void run_address(line_reader *r, const char *result, const char *err)
 {
 	uint8_t *value, *s = NULL, *formatted;
@@ -564,17 +582,7 @@ static void run_address(line_reader *r, const char *result, const char *err)
 	check_verdict("tofu_address_parse", result, err, rc);
 	if (rc != 0)
 		return;
-	if (strcmp(kind, "tcp") == 0) {
-		if (a.kind != TOFU_ADDR_TCP || !bytes_eq(a.host, a.host_len, s, slen) ||
-		    a.port != num)
-			fail("tcp address decoded differently");
-	} else if (strcmp(kind, "uds") == 0) {
-		if (a.kind != TOFU_ADDR_UDS || !bytes_eq(a.path, a.path_len, s, slen) ||
-		    a.abstract != (int)num)
-			fail("uds address decoded differently");
-	} else {
-		fail("vector has no decoded address although the parser accepted it");
-	}
+	check_address("tofu_address_parse", &a, kind, s, slen, num);
 	if (has_fmt) {
 		char out[512];
 		long n = tofu_address_format(&a, out, sizeof(out));
@@ -582,6 +590,35 @@ static void run_address(line_reader *r, const char *result, const char *err)
 		if (n < 0 || !bytes_eq(out, (size_t)n, formatted, flen))
 			fail("tofu_address_format: %s", n < 0 ? vname((int)n) : "bytes differ");
 	}
+}
+
+static void run_lookup(line_reader *r, const char *result, const char *err)
+{
+	uint8_t *block, *s = NULL;
+	size_t blen, slen = 0;
+	char *kind;
+	unsigned long long num = 0;
+	int listen = 0, got_listen = -1, rc;
+	tofu_address a;
+
+	tok_bytes(r, &block, &blen);
+	kind = next_tok(r);
+	if (kind && strcmp(kind, "-") != 0 && strcmp(kind, "tcp") != 0 && strcmp(kind, "uds") != 0)
+		r->bad = 1;
+	if (kind && strcmp(kind, "-") != 0) {
+		tok_bytes(r, &s, &slen);
+		num = tok_u64(r);
+		listen = tok_flag(r);
+	}
+	if (r->bad || !kind)
+		return;
+	rc = tofu_address_find(block, blen, &a, &got_listen);
+	check_verdict("tofu_address_find", result, err, rc);
+	if (rc != 0)
+		return;
+	check_address("tofu_address_find", &a, kind, s, slen, num);
+	if (got_listen != listen)
+		fail("tofu_address_find: is_listen %d, want %d", got_listen, listen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -676,6 +713,9 @@ int main(int argc, char **argv)
 				break;
 			case 'D':
 				run_address(&r, result, err);
+				break;
+			case 'L':
+				run_lookup(&r, result, err);
 				break;
 			default:
 				r.bad = 1;
