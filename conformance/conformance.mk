@@ -20,8 +20,18 @@ $(CODEC_TESTEE_ASAN): $(BUILD)/asan/conformance/testees/codec_testee.o $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(VARIANT_LDFLAGS_asan) -o $@ $^
 
-CONFORM_TESTEES := $(CODEC_TESTEE)
-CONFORM_TESTEES_ASAN := $(CODEC_TESTEE_ASAN)
+# The peer testee needs the engine (engine/engine.mk).
+PEER_TESTEE      := $(BUILD)/bin/tofu-peer-testee
+PEER_TESTEE_ASAN := $(BUILD)/asan/bin/tofu-peer-testee
+$(PEER_TESTEE): $(BUILD)/rel/conformance/testees/peer_testee.o $(BUILD)/rel/conformance/testees/tjson.o $(ENGINE_LIB) $(CODEC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(VARIANT_LDFLAGS_rel) -o $@ $^ -lpthread
+$(PEER_TESTEE_ASAN): $(BUILD)/asan/conformance/testees/peer_testee.o $(BUILD)/asan/conformance/testees/tjson.o $(ENGINE_LIB_ASAN) $(CODEC_LIB_ASAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(VARIANT_LDFLAGS_asan) -o $@ $^ -lpthread
+
+CONFORM_TESTEES := $(CODEC_TESTEE) $(if $(ENGINE_LIB),$(PEER_TESTEE))
+CONFORM_TESTEES_ASAN := $(CODEC_TESTEE_ASAN) $(if $(ENGINE_LIB),$(PEER_TESTEE_ASAN))
 
 .PHONY: conform test-conform test-conform-teeth test-conform-oracle
 conform: $(DEPS_STAMP) $(CONFORM_TESTEES)
@@ -35,7 +45,7 @@ test-conform: $(CONFORM_TESTEES_ASAN)
 		--junit $(BUILD)/conformance/junit.xml --json $(BUILD)/conformance/report.json
 
 # The suite's own test: each TOFU_TESTEE_BREAK mode must make its cases fail.
-test-conform-teeth: $(CODEC_TESTEE)
+test-conform-teeth: $(CONFORM_TESTEES)
 	$(CONFORM_RUN).teeth --impl c
 
 # The oracle against the shared Zig vectors.
@@ -43,5 +53,6 @@ test-conform-oracle:
 	PYTHONPATH=conformance $(PYTHON) -m tofu_conformance.oracle
 
 ALL += $(CONFORM_TESTEES)
-FORMAT_SRCS += conformance/testees/codec_testee.c conformance/testees/tjson.c conformance/testees/tjson.h
+FORMAT_SRCS += conformance/testees/codec_testee.c conformance/testees/tjson.c conformance/testees/tjson.h \
+	conformance/testees/peer_testee.c
 TESTS += test-conform test-conform-teeth test-conform-oracle

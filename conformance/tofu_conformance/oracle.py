@@ -20,6 +20,8 @@ from . import wire as W
 
 ERROR_NAMES = {v: n for v, (n, _s) in W.ERRORS.items()}
 ERROR_VALUES = {n: v for v, n in ERROR_NAMES.items()}
+# class name -> the wire status an engine reports for it (close reasons)
+ERRORS_STATUS = {n: s for (n, s) in W.ERRORS.values()}
 
 
 class CodecError(Exception):
