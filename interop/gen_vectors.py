@@ -83,6 +83,9 @@ R = {
     "address_path": ["WIRE-5.2.6"],
     "abstract": ["WIRE-5.4.5"],
     "lookup": ["WIRE-5.3.1", "WIRE-5.3.3", "WIRE-4.2.10"],
+    "stream": ["WIRE-1.1.1", "WIRE-1.1.4", "WIRE-11.3.4"],
+    "stream_refused": ["WIRE-1.2.4", "WIRE-7.3.1", "WIRE-7.3.4"],
+    "limits": ["WIRE-7.2.1"],
     "address_missing": ["WIRE-5.3.2"],
 }
 
@@ -854,10 +857,116 @@ def gen_lookup():
     return vs
 
 
+STREAM_NOTES = {
+    "Session": "the complete TCP session of the reference, section 10",
+    "NoResync": "frames after a refused one are never delivered (no resynchronisation)",
+    "Limits": "receive limits below the protocol maximum are in force",
+    "NoValidation": "the decoder runs without the receiver check (limits still apply)",
+    "CheckOrder": "the receiver check and a limit both fail; the check comes first",
+    "Truncated": "the stream ends inside a frame",
+}
+
+
+def stream_decode(data, validate, max_th, max_bl):
+    """What a receiver decoding `data` reports: (frames, error, at_boundary).
+    Each header is checked as soon as its 16 bytes are in: the WIRE-7.1
+    checks (when validating), then the limits (thl, then bl)."""
+    frames, pos = [], 0
+    while True:
+        rest = len(data) - pos
+        if rest == 0:
+            return frames, None, True
+        if rest < 16:
+            return frames, "incomplete", False
+        ch, proto, status, mid, thl, bl = struct.unpack_from(HDR_FMT, data, pos)
+        if validate:
+            err = check_received(proto, status, mid)
+            if err:
+                return frames, err, False
+        if thl > max_th:
+            return frames, "headers_too_long", False
+        if bl > max_bl:
+            return frames, "body_too_long", False
+        if rest < 16 + thl + bl:
+            return frames, "incomplete", False
+        th = data[pos + 16:pos + 16 + thl]
+        body = data[pos + 16 + thl:pos + 16 + thl + bl]
+        frames.append({"header": header_json(ch, proto, status, mid, thl, bl),
+                       "textHeaders": [[n.hex(), v.hex()] for n, v in th_iterate(th)], "body": body.hex()})
+        pos += 16 + thl + bl
+
+
+def frame_bytes(ch, proto, status, mid, th=b"", body=b""):
+    return struct.pack(HDR_FMT, ch, proto, status, mid, len(th), len(body)) + th + body
+
+
+def gen_streams():
+    vs = VectorSet("streams", "stream", "byte streams of several frames, what a receiver delivers and where it stops",
+                   STREAM_NOTES)
+    e1h = CONNECT_TO + b":tcp|127.0.0.1|7099\r\n"
+    session_c = [frame_bytes(0x1A2B, 0x03, 0, 1, e1h), frame_bytes(0x1A2B, 0x00, 0, 2, body=b"hello"),
+                 frame_bytes(0x1A2B, 0x05, 0, 3)]
+    session_s = [frame_bytes(0x04D2, 0x04, 0, 1, e1h), frame_bytes(0x04D2, 0x01, 0, 2),
+                 frame_bytes(0x04D2, 0x06, 0, 3)]
+    ok = [frame_bytes(0x0102, 0x02, 0, 10 + i, b"k:%d\r\n" % i, b"b" * i) for i in range(3)]
+    M = MAX_PART
+    cases = [
+        ("reference session, client to server", b"".join(session_c), True, M, M, ["Session"]),
+        ("reference session, server to client", b"".join(session_s), True, M, M, ["Session"]),
+        ("empty stream", b"", True, M, M, []),
+        ("one header-only frame", frame_bytes(1, 0x02, 0, 1), True, M, M, []),
+        ("100 small frames back to back",
+         b"".join(frame_bytes(7, 0x02 | (0x20 if i % 2 else 0), 0, i + 1, b"n:%d\r\n" % i, bytes([i]))
+                  for i in range(100)), True, M, M, []),
+        ("3 frames, then a forged-origin frame, then a valid one",
+         b"".join(ok) + frame_bytes(1, 0x12, 0, 5) + ok[0], True, M, M, ["NoResync"]),
+        ("3 frames, then a WelcomeRequest (bad opcode)", b"".join(ok) + frame_bytes(1, 0x08, 0, 5) + ok[1],
+         True, M, M, ["NoResync"]),
+        ("a frame, then one with status 22", ok[0] + frame_bytes(1, 0x02, 22, 5), True, M, M, ["NoResync"]),
+        ("a frame, then a HelloResponse with more", ok[0] + frame_bytes(1, 0x24, 0, 5), True, M, M, ["NoResync"]),
+        ("a frame, then a ByeResponse with id 0", ok[0] + frame_bytes(1, 0x06, 0, 0), True, M, M, ["NoResync"]),
+        ("3 frames, then half a header", b"".join(ok) + ok[0][:8], True, M, M, ["Truncated"]),
+        ("3 frames, then a header without its parts", b"".join(ok) + ok[2][:16], True, M, M, ["Truncated"]),
+        ("3 frames, then a frame missing its last byte", b"".join(ok) + ok[2][:-1], True, M, M, ["Truncated"]),
+        ("text headers at the limit 10, then 11", frame_bytes(1, 0, 0, 1, b"a:1234\r\n\r\n")
+         + frame_bytes(1, 0, 0, 2, b"a:12345\r\n\r\n"), True, 10, M, ["Limits"]),
+        ("body at the limit 5, then 6", frame_bytes(1, 0, 0, 1, body=b"12345") + frame_bytes(1, 0, 0, 2, body=b"123456"),
+         True, M, 5, ["Limits"]),
+        ("limits 0: empty frames pass, a 1-byte body does not",
+         frame_bytes(1, 0x02, 0, 1) + frame_bytes(1, 0x05, 0, 2) + frame_bytes(1, 0x00, 0, 3, body=b"x"),
+         True, 0, 0, ["Limits"]),
+        ("both parts over their limits: text headers reported", frame_bytes(1, 0, 0, 1, b"a:b\r\n", b"xyz"),
+         True, 2, 2, ["Limits"]),
+        ("limit exceeded by a header whose parts are missing", struct.pack(HDR_FMT, 1, 0, 0, 1, 0, 65535),
+         True, M, 1000, ["Limits", "Truncated"]),
+        ("bad opcode and thl over the limit: the check comes first", frame_bytes(1, 0x0B, 0, 1, b"a:bcdef\r\n"),
+         True, 3, M, ["Limits", "CheckOrder"]),
+        ("without validation, engine-only frames are delivered",
+         frame_bytes(1, 0x12, 22, 1) + frame_bytes(1, 0x0F, 0, 0, b"x:y\r\n") + frame_bytes(1, 0x26, 0, 0),
+         False, M, M, ["NoValidation"]),
+        ("without validation, limits still apply", frame_bytes(1, 0x1F, 9, 0, b"a:bcdef\r\n"), False, 3, M,
+         ["NoValidation", "Limits"]),
+    ]
+    for comment, data, validate, mth, mbl, flags in cases:
+        frames, err, at_b = stream_decode(data, validate, mth, mbl)
+        reqs = list(R["stream"])
+        if err and err != "incomplete":
+            reqs += R["stream_refused"] + R.get(err, [])
+        if err == "incomplete":
+            reqs += R["incomplete"]
+        if "Limits" in flags:
+            reqs += R["limits"]
+        if "CheckOrder" in flags:
+            reqs += R["check_order"]
+        vs.add(comment, "invalid" if err else "valid", reqs, flags, err, stream=data.hex(), validate=validate,
+               maxTextHeadersLen=mth, maxBodyLen=mbl, frames=frames, atBoundary=at_b)
+    return vs
+
+
 def all_sets():
     it, va = gen_textheaders()
     return [gen_proto(), gen_reference(), gen_header(), gen_sizes(), gen_large(), gen_truncated(), it, va,
-            gen_append(), gen_addresses(), gen_lookup()]
+            gen_append(), gen_addresses(), gen_lookup(), gen_streams()]
 
 
 def render(vs):

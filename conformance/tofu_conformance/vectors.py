@@ -30,7 +30,7 @@ SCHEMA_DIR = os.path.join(ROOT, "interop", "schema")
 SHARED_DIR_DEFAULT = os.path.normpath(os.path.join(ROOT, "..", "shared", "interop"))
 
 TEST_TYPES = ("frame", "textheaders-iterate", "textheaders-validate", "textheaders-append", "address",
-              "address-lookup")
+              "address-lookup", "stream")
 
 
 class VectorError(Exception):

@@ -278,7 +278,38 @@ def run_lookup(b, t):
         expect_eq("address", _addr_fields(r[1]), want)
 
 
+def run_stream(b, t):
+    data = t["stream"]
+    n = len(data) // 2
+    splits = [[data]]
+    if 0 < n <= 2048:
+        splits.append([data[i:i + 2] for i in range(0, len(data), 2)])
+    if n > 1:
+        splits.append([data[:2 * 13], data[2 * 13:2 * 29], data[2 * 29:]])
+    for chunks in splits:
+        label = "stream_decode (%d chunk(s))" % len(chunks)
+        r = b.call("stream_decode", chunks=chunks, validate=t["validate"],
+                   max_text_headers_len=t["maxTextHeadersLen"], max_body_len=t["maxBodyLen"])
+        expect_eq(label, r[0], "ok")
+        s = r[1]
+        got_err = s["error"]
+        if got_err is None and not s["at_boundary"]:
+            got_err = "incomplete"
+        if not verdict_ok(t, got_err):
+            raise Fail("%s: %s, want %s" % (label, got_err or "valid", want_verdict(t)))
+        expect_eq(label + " at_boundary", s["at_boundary"], t["atBoundary"])
+        expect_eq(label + " number of frames", len(s["frames"]), len(t["frames"]))
+        for i, (g, w) in enumerate(zip(s["frames"], t["frames"])):
+            for vk, pk in HDR_KEYS:
+                expect_eq("%s frame %d %s" % (label, i, pk), g["header"].get(pk), w["header"][vk])
+            expect_eq("%s frame %d body" % (label, i), g["body"], w["body"])
+            if len(chunks) == 1:
+                expect_eq("%s frame %d text headers" % (label, i), b.call("iterate_headers", bytes=g["text_headers"]),
+                          ("ok", w["textHeaders"]))
+
+
 RUNNERS = {
+    "stream": run_stream,
     "address-lookup": run_lookup,
     "frame": run_frame,
     "textheaders-iterate": run_iterate,
@@ -394,6 +425,18 @@ def emit_lines(sets, out):
                     else:
                         tok += ["uds", _x(d["path"]), "1" if d["abstract"] else "0"]
                     tok += [_x(t["formatted"]) if "formatted" in t else "-"]
+                elif vs.test_type == "stream":
+                    tok = ["T"] + head + [_x(t["stream"]), "1" if t["validate"] else "0", str(t["maxTextHeadersLen"]),
+                                          str(t["maxBodyLen"]), "1" if t["atBoundary"] else "0",
+                                          str(len(t["frames"]))]
+                    for fr in t["frames"]:
+                        h = fr["header"]
+                        tok += [str(h[k]) for k in ("channelNumber", "proto", "status", "messageId", "textHeadersLen",
+                                                    "bodyLen")]
+                        tok += [str(len(fr["textHeaders"]))]
+                        for nm, v in fr["textHeaders"]:
+                            tok += [_x(nm), _x(v)]
+                        tok += [_x(fr["body"])]
                 elif vs.test_type == "address-lookup":
                     tok = ["L"] + head + [_x(t["input"])]
                     d = t.get("decoded")

@@ -14,6 +14,8 @@
  *   A id result err n xNAME xVALUE ... xBLOCK|-
  *   D id result err xVALUE - | tcp xHOST port | uds xPATH abstract   xFORMATTED|-
  *   L id result err xBLOCK - | tcp xHOST port listen | uds xPATH abstract listen
+ *   T id result err xSTREAM validate maxth maxbl at_boundary nframes
+ *                   { ch proto status mid thl bl n xNAME xVALUE ... xBODY } * nframes
  *   S set reason...       (a set that is skipped)
  *
  * What is checked for each kind is described in interop/VECTORS.md.
@@ -540,6 +542,149 @@ static void run_append(line_reader *r, const char *result, const char *err)
 		fail("serialised block differs");
 }
 
+/* ------------------------------------------------------------------ */
+/* Streams of several frames                                           */
+/* ------------------------------------------------------------------ */
+
+#define MAX_STREAM_FRAMES 128
+
+typedef struct {
+	unsigned long long h[6]; /* ch proto status mid thl bl */
+	size_t npairs;
+	pair pairs[MAX_PAIRS];
+	uint8_t *body;
+	size_t body_len;
+} stream_frame;
+
+static stream_frame sframes[MAX_STREAM_FRAMES];
+
+/* Decodes the stream in chunks of `step` bytes (0: whole) and compares
+ * every delivered frame; returns the verdict (0, an error class, or
+ * incomplete when the stream ends inside a frame). */
+static int run_stream_step(const uint8_t *buf, size_t len, size_t step, unsigned flags,
+			   unsigned maxth, unsigned maxbl, size_t nframes, int want_boundary)
+{
+	tofu_decoder d;
+	tofu_dec_event ev;
+	size_t pos = 0, nf = 0, th_got = 0, body_got = 0;
+	static uint8_t th[TOFU_MAX_TEXT_HEADERS_LEN], body[TOFU_MAX_BODY_LEN];
+	int verdict = 0;
+	unsigned guard = 0;
+
+	tofu_decoder_init(&d, flags, (uint16_t)maxth, (uint16_t)maxbl);
+	while (guard++ < 8 * len + 64) {
+		size_t avail = len - pos, n = step && step < avail ? step : avail, used = 0;
+		int rc = tofu_decoder_next(&d, buf + pos, n, &used, &ev);
+
+		if (used > n) {
+			fail("stream decoder consumed %zu of %zu bytes", used, n);
+			return 0;
+		}
+		pos += used;
+		if (rc == TOFU_E_INCOMPLETE) {
+			if (pos == len)
+				break;
+			continue;
+		}
+		if (rc < 0) {
+			verdict = rc;
+			break;
+		}
+		if (rc == TOFU_DEC_HEADER) {
+			const stream_frame *w = nf < nframes ? &sframes[nf] : NULL;
+			unsigned long long g[6] = {ev.header.channel_number,   ev.header.proto,
+						   ev.header.status,	       ev.header.message_id,
+						   ev.header.text_headers_len, ev.header.body_len};
+
+			th_got = body_got = 0;
+			if (w && memcmp(g, w->h, sizeof(g)) != 0)
+				fail("step %zu: header of frame %zu differs", step, nf);
+		} else if (rc == TOFU_DEC_TEXT) {
+			if (th_got + ev.len > sizeof(th)) {
+				fail("stream decoder: text-header chunk overflows");
+				return 0;
+			}
+			memcpy(th + th_got, ev.data, ev.len);
+			th_got += ev.len;
+		} else if (rc == TOFU_DEC_BODY) {
+			if (body_got + ev.len > sizeof(body)) {
+				fail("stream decoder: body chunk overflows");
+				return 0;
+			}
+			memcpy(body + body_got, ev.data, ev.len);
+			body_got += ev.len;
+		} else if (rc == TOFU_DEC_END) {
+			if (nf >= nframes) {
+				fail("step %zu: more than the %zu expected frames delivered", step,
+				     nframes);
+				return 0;
+			}
+			check_pairs("stream frame text headers", th, th_got, sframes[nf].pairs,
+				    sframes[nf].npairs);
+			if (!bytes_eq(body, body_got, sframes[nf].body, sframes[nf].body_len))
+				fail("step %zu: body of frame %zu differs", step, nf);
+			nf++;
+		} else {
+			fail("stream decoder: unknown event %d", rc);
+			return 0;
+		}
+	}
+	if (nf != nframes)
+		fail("step %zu: %zu frames delivered, want %zu", step, nf, nframes);
+	if (verdict == 0 && !tofu_decoder_at_boundary(&d))
+		verdict = TOFU_E_INCOMPLETE;
+	if (tofu_decoder_at_boundary(&d) != want_boundary)
+		fail("step %zu: at_boundary %d, want %d", step, tofu_decoder_at_boundary(&d),
+		     want_boundary);
+	return verdict;
+}
+
+static void run_stream(line_reader *r, const char *result, const char *err)
+{
+	uint8_t *buf;
+	size_t len, nframes;
+	unsigned flags, maxth, maxbl;
+	int want_boundary;
+	static const size_t steps[] = {0, 1, 5, 13};
+
+	tok_bytes(r, &buf, &len);
+	flags = tok_flag(r) ? TOFU_DEC_VALIDATE : 0;
+	maxth = (unsigned)tok_u64(r);
+	maxbl = (unsigned)tok_u64(r);
+	want_boundary = tok_flag(r);
+	nframes = (size_t)tok_long(r);
+	if (nframes > MAX_STREAM_FRAMES || maxth > 65535 || maxbl > 65535) {
+		r->bad = 1;
+		return;
+	}
+	for (size_t i = 0; i < nframes && !r->bad; i++) {
+		stream_frame *f = &sframes[i];
+
+		for (int k = 0; k < 6; k++)
+			f->h[k] = tok_u64(r);
+		f->npairs = (size_t)tok_long(r);
+		if (f->npairs > MAX_PAIRS) {
+			r->bad = 1;
+			return;
+		}
+		for (size_t k = 0; k < f->npairs; k++) {
+			tok_bytes(r, &f->pairs[k].name, &f->pairs[k].name_len);
+			tok_bytes(r, &f->pairs[k].value, &f->pairs[k].value_len);
+		}
+		tok_bytes(r, &f->body, &f->body_len);
+	}
+	if (r->bad)
+		return;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int v = run_stream_step(buf, len, steps[i], flags, maxth, maxbl, nframes,
+					want_boundary);
+
+		if (!verdict_ok(result, err, v))
+			fail("stream decoder (step %zu): got %s, want %s %s", steps[i], vname(v),
+			     result, err);
+	}
+}
+
 /* Checks a parsed address against the vector's kind, bytes and number. */
 static void check_address(const char *what, const tofu_address *a, const char *kind,
 			  const uint8_t *s, size_t slen, unsigned long long num)
@@ -716,6 +861,9 @@ int main(int argc, char **argv)
 				break;
 			case 'L':
 				run_lookup(&r, result, err);
+				break;
+			case 'T':
+				run_stream(&r, result, err);
 				break;
 			default:
 				r.bad = 1;

@@ -30,7 +30,7 @@ def test_every_set_loads_and_is_not_empty(ours):
     names = {vs.name for vs in ours}
     assert {"frames-proto", "frames-reference", "frames-header", "frames-sizes", "frames-large",
             "frames-truncated", "textheaders-iterate", "textheaders-validate", "textheaders-append",
-            "addresses", "address-lookup"} <= names
+            "addresses", "address-lookup", "streams"} <= names
     for vs in ours:
         assert vs.skip_reason is None and len(vs) > 0
 
@@ -156,6 +156,8 @@ def test_every_receive_error_class_is_covered(ours):
             "empty_line"} <= classes
     classes = {t.get("errorClass") for _vs, t in V.iter_tests(ours, "address")}
     assert {"address_parts", "address_protocol", "address_port", "address_host", "address_path"} <= classes
+    classes = {t.get("errorClass") for _vs, t in V.iter_tests(ours, "stream")}
+    assert {"headers_too_long", "body_too_long", "incomplete", "forged_origin", None} <= classes
     classes = {t.get("errorClass") for _vs, t in V.iter_tests(ours, "address-lookup")}
     assert {"address_missing", None} <= classes
 
