@@ -129,7 +129,15 @@ def expected(t):
     }
     if "textHeaders" in d:
         e["headers"] = [tuple(p) for p in d["textHeaders"]]
+        if d["textHeaders"]:
+            e["header_texts"] = [(printable(bytes.fromhex(n)), printable(bytes.fromhex(v)))
+                                 for n, v in d["textHeaders"]]
     return e
+
+
+def printable(b):
+    """The dissector's text form of header bytes."""
+    return "".join(chr(c) if 0x20 <= c <= 0x7E else "\\x%02x" % c for c in b)
 
 
 # ---------------------------------------------------------------- tshark
@@ -172,10 +180,13 @@ def shown_frames(root):
                 elif name == "tofu.text_headers":
                     got["text_headers"] = _val(fld)
                 elif name == "tofu.header":
-                    n = [c for c in fld.findall("field") if c.get("name") == "tofu.header.name"]
-                    v = [c for c in fld.findall("field") if c.get("name") == "tofu.header.value"]
-                    if n:
-                        got["headers"].append((_val(n[0]), _val(v[0]) if v else ""))
+                    sub = {c.get("name"): c for c in fld.findall("field")}
+                    if "tofu.header.name" in sub:
+                        n, v = _val(sub["tofu.header.name"]), _val(sub["tofu.header.value"]) \
+                            if "tofu.header.value" in sub else ""
+                        got["headers"].append((n, v))
+                        got.setdefault("header_texts", []).append(
+                            (sub["tofu.header.name_text"].get("show"), sub["tofu.header.value_text"].get("show")))
                 if name == "tofu.opcode":
                     got["labels"].append(fld.get("showname", ""))
             out.append(got)

@@ -64,6 +64,10 @@ f.text_headers = ProtoField.bytes("tofu.text_headers", "Text headers")
 f.header = ProtoField.string("tofu.header", "Text header")
 f.header_name = ProtoField.bytes("tofu.header.name", "Name")
 f.header_value = ProtoField.bytes("tofu.header.value", "Value")
+-- The same bytes as text (bytes outside 0x20-0x7e as \xNN), for reading
+-- and for filters such as tofu.header.name_text == "~connect_to".
+f.header_name_text = ProtoField.string("tofu.header.name_text", "Name (text)")
+f.header_value_text = ProtoField.string("tofu.header.value_text", "Value (text)")
 f.body = ProtoField.bytes("tofu.body", "Body")
 f.verdict = ProtoField.string("tofu.verdict", "Receiver verdict")
 
@@ -135,8 +139,12 @@ local function add_text_headers(tvb, tree, off, len)
             local name = s:sub(pos, name_end)
             local value = s:sub(vs, ve)
             local item = tree:add(f.header, line_tvb, printable(name) .. ": " .. printable(value))
-            item:add(f.header_name, tvb(off + pos - 1, name_end - pos + 1))
-            item:add(f.header_value, tvb(off + vs - 1, ve - vs + 1))
+            local name_tvb = tvb(off + pos - 1, name_end - pos + 1)
+            local value_tvb = tvb(off + vs - 1, ve - vs + 1)
+            item:add(f.header_name, name_tvb)
+            item:add(f.header_name_text, name_tvb, printable(name))
+            item:add(f.header_value, value_tvb)
+            item:add(f.header_value_text, value_tvb, printable(value))
             pos = next_pos
         end
     end
