@@ -14,7 +14,8 @@
  *
  * TOFU_TESTEE_BREAK=<mode> breaks one behaviour so the suite can prove it
  * notices (make test-conform-teeth):
- *   deliver-forged  print frames refused for origin = 1 as if delivered
+ *   drop-tenth      every tenth delivery of a peer's frame is not reported
+ *   strip-bits      deliveries report internal_a / internal_b as 0
  *   no-echo-id      echo answers carry message_id + 1
  */
 #include <pthread.h>
@@ -73,8 +74,11 @@ static void emit_recv(tofu_msg *m)
 	int first = 1;
 	out o = {0};
 	uint8_t proto = h->proto;
-	if (broken("deliver-forged") && h->status == 0)
-		proto |= TOFU_PROTO_ORIGIN_MASK;
+	static unsigned delivered;
+	if (broken("drop-tenth") && !tofu_proto_origin(proto) && ++delivered % 10 == 0)
+		return;
+	if (broken("strip-bits"))
+		proto &= (uint8_t) ~(TOFU_PROTO_INTERNAL_A_MASK | TOFU_PROTO_INTERNAL_B_MASK);
 	tj_puts(&o, "{\"event\":\"recv\",\"opcode\":");
 	tj_putu(&o, tofu_proto_opcode(proto));
 	tj_puts(&o, ",\"origin\":");

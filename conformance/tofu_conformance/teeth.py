@@ -25,8 +25,12 @@ TEETH = {
     "lax-address": ["WIRE-5.2.2", "WIRE-10.2.1"],
     "more-anywhere": ["WIRE-7.1.4", "WIRE-7.1.6"],
 }
-# modes of the peer testee (engine): added when the peer cases run
-PEER_TEETH = {}
+# modes of the peer testee (engine)
+PEER_TEETH = {
+    "drop-tenth": ["WIRE-8.3.3", "WIRE-8.6.6", "WIRE-8.8.1"],
+    "strip-bits": ["WIRE-2.2.2", "WIRE-7.1.7"],
+    "no-echo-id": ["WIRE-7.4.3", "WIRE-5.1.5", "WIRE-8.8.2"],
+}
 
 
 def run(impl, ids, mode):
@@ -50,14 +54,15 @@ def main():
     ap.add_argument("--impl", default="c")
     args = ap.parse_args()
     ok = True
-    all_ids = sorted({i for ids in TEETH.values() for i in ids})
+    modes = dict(TEETH, **PEER_TEETH)
+    all_ids = sorted({i for ids in modes.values() for i in ids})
     clean = run(args.impl, all_ids, None)
     for cid in all_ids:
         if clean.get(cid) != "pass":
             print(f"teeth: {cid} does not pass with the unbroken testee ({clean.get(cid)}); "
                   "cannot judge its teeth", file=sys.stderr)
             ok = False
-    for mode, ids in TEETH.items():
+    for mode, ids in modes.items():
         got = run(args.impl, ids, mode)
         bad = [i for i in ids if got.get(i) != "fail"]
         if bad:
