@@ -18,9 +18,17 @@ INTEROP_PY      := TOFU_VECTORS_DIR=$(INTEROP_ZIG_DIR) $(PYTHON)
 VECTOR_RUNNER      := $(BUILD)/bin/tofu-vector-runner
 VECTOR_RUNNER_ASAN := $(BUILD)/asan/bin/tofu-vector-runner
 
+# Remembers which Zig directory the line form was made from, so that changing
+# INTEROP_ZIG_DIR (or the directory appearing/disappearing) remakes it.
+$(INTEROP_DIR)/zig-dir: interop-force
+	@mkdir -p $(dir $@)
+	@echo '$(INTEROP_ZIG_DIR) $(wildcard $(INTEROP_ZIG_DIR)/*.json)' | cmp -s - $@ || \
+		echo '$(INTEROP_ZIG_DIR) $(wildcard $(INTEROP_ZIG_DIR)/*.json)' > $@
+.PHONY: interop-force
+
 # The JSON sets -> the line form the C runner reads (schema-checked on the way).
 $(INTEROP_LINES): $(INTEROP_VECTORS) $(wildcard $(INTEROP_ZIG_DIR)/*.json) interop/runner/run_vectors.py \
-		conformance/tofu_conformance/vectors.py $(wildcard interop/schema/*.json)
+		conformance/tofu_conformance/vectors.py $(wildcard interop/schema/*.json) $(INTEROP_DIR)/zig-dir
 	@mkdir -p $(dir $@)
 	$(INTEROP_PY) interop/runner/run_vectors.py --emit-lines $@
 

@@ -830,7 +830,11 @@ int main(int argc, char **argv)
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		if (line[0] == 'S' && line[1] == ' ') {
-			printf("SKIP set %s\n", line + 2);
+			char *sp = strchr(line + 2, ' ');
+
+			if (sp)
+				*sp = '\0';
+			printf("SKIP set %s: %s\n", line + 2, sp ? sp + 1 : "(no reason given)");
 			skipped++;
 			continue;
 		}
