@@ -95,7 +95,7 @@ FUZZ_REPLAY_BINS = $(patsubst %,$(BUILD)/asan/fuzz/bin/fuzz_%,$(FUZZ_HARNESSES))
 FUZZ_RUN := bash fuzz/tools/run-libfuzzer.sh
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-replay fuzz-regress fuzz-merge fuzz-coverage \
-	fuzz-afl fuzz-afl-build fuzz-afl-cmin fuzz-ref-check fuzz-seeds
+	fuzz-afl fuzz-afl-build fuzz-afl-cmin fuzz-ref-check fuzz-seeds fuzz-record
 
 fuzz-build: $(FUZZ_LF_BINS) $(FUZZ_REPLAY_BINS)
 
@@ -156,5 +156,22 @@ fuzz-afl-cmin: $(patsubst %,$(FUZZ_OUT)/afl/bin/fuzz_%,$(FUZZ_HARNESSES))
 fuzz-seeds:
 	$(PYTHON) fuzz/tools/make_seeds.py --vectors $(abspath ../shared/interop) --out fuzz/corpus
 
-# TESTS += fuzz-smoke  (enabled once green)
+# Seeds from traffic: the conformance suite runs against our codec testee
+# through a recording proxy; what it sends becomes campaign input and
+# `fuzz-merge` keeps what adds coverage.
+FUZZ_RECORD_DIR := $(FUZZ_OUT)/recorded
+FUZZ_RECORD_PROFILE ?= ci
+fuzz-record: $(CODEC_TESTEE) $(FUZZ_LF_BINS)
+	rm -rf $(FUZZ_RECORD_DIR)
+	@mkdir -p $(FUZZ_RECORD_DIR) $(FUZZ_OUT)/logs
+	printf '{"name": "tofu-c codec (recorded for fuzz seeds)", "codec": ["%s", "%s", "%s", "--", "%s"]}\n' \
+		$(PYTHON) $(abspath fuzz/tools/record_testee.py) $(abspath $(FUZZ_RECORD_DIR)) \
+		$(abspath $(CODEC_TESTEE)) > $(FUZZ_OUT)/record-impl.json
+	-$(CONFORM_RUN) --impl $(FUZZ_OUT)/record-impl.json --profile $(FUZZ_RECORD_PROFILE) >$(FUZZ_OUT)/logs/record-conform.log 2>&1
+	@for h in $(FUZZ_HARNESSES); do [ -d $(FUZZ_RECORD_DIR)/$$h ] || continue; \
+		mkdir -p $(FUZZ_OUT)/campaign/$$h; cp $(FUZZ_RECORD_DIR)/$$h/* $(FUZZ_OUT)/campaign/$$h/; \
+		echo "fuzz-record $$h: $$(ls $(FUZZ_RECORD_DIR)/$$h | wc -l) inputs recorded"; done
+	$(MAKE) fuzz-merge FUZZ_HARNESSES="$(FUZZ_HARNESSES)"
+
+# TESTS += fuzz-smoke: added once green (see FUZZING.md, open findings)
 FORMAT_SRCS += $(wildcard fuzz/*.c fuzz/*.h)
