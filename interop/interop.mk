@@ -65,8 +65,10 @@ test-interop: $(VECTOR_RUNNER_ASAN) $(VECTOR_RUNNER) $(INTEROP_LINES) $(INTEROP_
 		$(if $(INTEROP_TESTEE),--testee $(INTEROP_TESTEE) interop/known-failures/c-testee.txt)
 
 # The generator, the loader and the schema themselves (pytest).
-test-interop-py:
-	$(INTEROP_PY) -m pytest -q -p no:cacheprovider interop/test
+# With the release codec testee, each of its TOFU_TESTEE_BREAK modes must
+# make vectors fail.
+test-interop-py: $(CODEC_TESTEE)
+	TOFU_CODEC_TESTEE=$(CODEC_TESTEE) $(INTEROP_PY) -m pytest -q -p no:cacheprovider interop/test
 
 test-interop-be: $(VECTOR_RUNNER) $(INTEROP_LINES) $(INTEROP_DIR)/s390x/tofu-vector-runner \
 		$(INTEROP_DIR)/powerpc/tofu-vector-runner

@@ -180,3 +180,20 @@ def test_requirement_ids_exist():
     used = {r for _vs, t in V.iter_tests(V.load_dir(V.OUR_DIR)) for r in t["reqs"]}
     missing = sorted(used - ids)
     assert not missing, "vectors cite requirement ids the spec does not define: %s" % missing
+
+
+BREAK_MODES = ["byteorder", "trim-names", "forge-origin", "crlf-inject", "lax-address", "more-anywhere"]
+
+
+@pytest.mark.parametrize("mode", BREAK_MODES)
+def test_vectors_catch_a_broken_testee(mode):
+    """The C codec testee broken on purpose (TOFU_TESTEE_BREAK) must fail
+    vectors: the runner and the vectors have teeth for each behaviour."""
+    testee = os.environ.get("TOFU_CODEC_TESTEE")
+    if not testee or not os.path.exists(testee):
+        pytest.skip("codec testee not built (TOFU_CODEC_TESTEE unset or missing)")
+    env = dict(os.environ, TOFU_TESTEE_BREAK=mode)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "interop", "runner", "run_vectors.py"), "--impl",
+                        "testee", "--", testee], capture_output=True, text=True, env=env, timeout=300)
+    last = r.stdout.strip().splitlines()[-1]
+    assert r.returncode == 1 and " 0 failed" not in last, "break mode %s went unnoticed: %s" % (mode, last)
