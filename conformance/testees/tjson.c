@@ -128,18 +128,29 @@ uint64_t tj_num(const jv *obj, const char *key)
 }
 
 /* Decodes a hex J_STR into a fresh buffer (caller frees). NULL if bad. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 uint8_t *tj_unhex(const jv *v, size_t *len)
 {
 	if (!v || v->type != J_STR || v->len % 2)
 		return NULL;
 	uint8_t *b = malloc(v->len / 2 + 1);
 	for (size_t i = 0; b && i < v->len / 2; i++) {
-		unsigned x;
-		if (sscanf(v->str + 2 * i, "%2x", &x) != 1) {
+		int hi = hexval(v->str[2 * i]), lo = hexval(v->str[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
 			free(b);
 			return NULL;
 		}
-		b[i] = (uint8_t)x;
+		b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	*len = v->len / 2;
 	return b;
@@ -151,6 +162,8 @@ uint8_t *tj_unhex(const jv *v, size_t *len)
 
 void tj_put(out *o, const char *s, size_t n)
 {
+	if (!n)
+		return; /* s may be NULL for an empty part */
 	if (o->len + n > o->cap) {
 		size_t cap = (o->cap ? o->cap * 2 : 4096) + n;
 		char *np = realloc(o->p, cap);

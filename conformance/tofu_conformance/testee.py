@@ -133,9 +133,10 @@ class CodecTestee:
             if body is None:
                 self._died("exited mid-response")
         except TesteeError:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+            if self.proc is not None:  # hung, not dead: kill it
+                self.proc.kill()
+                self.proc.wait()
+                self.proc = None
             raise
         self.requests += 1
         try:
