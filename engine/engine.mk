@@ -18,7 +18,7 @@ ENGINE_LIB_TSAN := $(BUILD)/tsan/libtofu.a
 
 # Tests (cmocka): engine/test/<m>_test.c + engine/test/testutil.c.
 ENGINE_TESTS := msg flows hostile limits
-ENGINE_TSAN_TESTS := flows limits
+ENGINE_TSAN_TESTS := msg flows limits
 ENGINE_TEST_UTIL = $(BUILD)/$(1)/engine/test/testutil.o
 
 $(BUILD)/asan/engine/test/%_test: $(BUILD)/asan/engine/test/%_test.o $(BUILD)/asan/engine/test/testutil.o $(ENGINE_LIB_ASAN) $(CODEC_LIB_ASAN)
@@ -45,3 +45,8 @@ $(ENGINE_SO): $(patsubst %.c,$(BUILD)/rel/%.o,$(ENGINE_SRCS) $(CODEC_SRCS))
 
 ALL += $(ENGINE_LIB) $(ENGINE_SO)
 FORMAT_SRCS += $(ENGINE_SRCS) $(ENGINE_HDRS) $(wildcard engine/test/*.c engine/test/*.h)
+
+# Keep test objects (otherwise make deletes them as intermediates).
+.SECONDARY: $(foreach v,rel asan tsan,$(patsubst %,$(BUILD)/$(v)/engine/test/%_test.o,$(ENGINE_TESTS)) $(BUILD)/$(v)/engine/test/testutil.o)
+
+TESTS += test-engine test-engine-tsan valgrind-engine

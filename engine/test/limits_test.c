@@ -28,6 +28,22 @@ static void sleep_ms(unsigned ms)
 
 /* ------------------------------------------------------ pool exhaustion */
 
+struct writer {
+	int fd;
+	int n;
+};
+
+static void *write_requests(void *arg)
+{
+	struct writer *w = arg;
+	char body[64];
+	for (int i = 1; i <= w->n; i++) {
+		snprintf(body, sizeof(body), "request %d", i);
+		tu_raw_frame(w->fd, 1, TOFU_OP_REQUEST, 0, (uint64_t)i, NULL, body);
+	}
+	return NULL;
+}
+
 static void test_pool_exhaustion_and_recovery(void **state)
 {
 	enum { N = 300 };
@@ -43,11 +59,12 @@ static void test_pool_exhaustion_and_recovery(void **state)
 	/* tu_listen used a pool message and put it back: 4 in the pool. */
 	int fd = tu_raw_connect(bound);
 	assert_true(fd >= 0);
+	/* A writer thread: once the engine stops reading, the socket fills
+	 * and the writer blocks - that is the backpressure under test. */
+	struct writer w = {.fd = fd, .n = N};
+	pthread_t wt;
+	assert_int_equal(pthread_create(&wt, NULL, write_requests, &w), 0);
 	char body[64];
-	for (int i = 1; i <= N; i++) {
-		snprintf(body, sizeof(body), "request %d", i);
-		tu_raw_frame(fd, 1, TOFU_OP_REQUEST, 0, (uint64_t)i, NULL, body);
-	}
 
 	/* Hold every delivered message: the pool runs dry, the engine stops
 	 * reading and says pool_empty, without spinning. */
@@ -100,6 +117,7 @@ static void test_pool_exhaustion_and_recovery(void **state)
 		}
 		tofu_put(e, &m);
 	}
+	pthread_join(wt, NULL);
 	close(fd);
 	assert_int_equal(tu_wait_closed(e, g, cn, TOFU_STATUS_RECV_FAILED), 0);
 	tofu_group_destroy(g);
