@@ -50,3 +50,36 @@ FORMAT_SRCS += $(ENGINE_SRCS) $(ENGINE_HDRS) $(wildcard engine/test/*.c engine/t
 .SECONDARY: $(foreach v,rel asan tsan,$(patsubst %,$(BUILD)/$(v)/engine/test/%_test.o,$(ENGINE_TESTS)) $(BUILD)/$(v)/engine/test/testutil.o)
 
 TESTS += test-engine test-engine-tsan valgrind-engine
+
+# ------------------------------------------------------------- install
+# make install PREFIX=/usr/local DESTDIR=
+#   lib/libtofu.a        engine + codec (static)
+#   lib/libtofu.so.0     engine + codec (shared) and the libtofu.so link
+#   lib/libtofu-codec.a  the codec alone
+#   include/tofu/{tofu.h,codec.h}, lib/pkgconfig/tofu.pc, bin/<examples>
+TOFU_VERSION := 0.1.0
+TOFU_STATIC_ALL := $(BUILD)/rel/install/libtofu.a
+$(TOFU_STATIC_ALL): $(patsubst %.c,$(BUILD)/rel/%.o,$(ENGINE_SRCS) $(CODEC_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/rel/install/tofu.pc: engine/tofu.pc.in engine/engine.mk
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(TOFU_VERSION)|' $< > $@
+
+.PHONY: install install-lib test-install
+install: install-lib
+install-lib: $(TOFU_STATIC_ALL) $(ENGINE_SO) $(CODEC_LIB) $(BUILD)/rel/install/tofu.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tofu
+	install -m 644 $(TOFU_STATIC_ALL) $(DESTDIR)$(PREFIX)/lib/libtofu.a
+	install -m 644 $(CODEC_LIB) $(DESTDIR)$(PREFIX)/lib/libtofu-codec.a
+	install -m 755 $(ENGINE_SO) $(DESTDIR)$(PREFIX)/lib/libtofu.so.$(TOFU_SOVERSION)
+	ln -sf libtofu.so.$(TOFU_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libtofu.so
+	install -m 644 engine/include/tofu/tofu.h codec/include/tofu/codec.h $(DESTDIR)$(PREFIX)/include/tofu/
+	install -m 644 $(BUILD)/rel/install/tofu.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/tofu.pc
+
+# Installs into a temporary DESTDIR and builds + runs an example against
+# the installed copy through pkg-config (shared and static).
+test-install:
+	bash engine/test-install.sh "$(MAKE)" "$(abspath $(BUILD))/install-test" "$(CC)"
+
+TESTS += test-install

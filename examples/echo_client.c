@@ -8,6 +8,10 @@
  * Exit status: 0 all good, 1 a check failed or the connection broke,
  * 2 usage.
  */
+/* Standalone builds (against an installed libtofu) need POSIX names. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

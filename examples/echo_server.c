@@ -8,6 +8,10 @@
  * the same message_id, text headers and body, like Zig tofu's echo service.
  * Serves until SIGINT/SIGTERM, then shuts down cleanly (exit 0).
  */
+/* Standalone builds (against an installed libtofu) need POSIX names. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

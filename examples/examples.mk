@@ -21,3 +21,9 @@ test-examples: $(EXAMPLE_BINS)
 ALL += $(EXAMPLE_BINS)
 TESTS += test-examples
 FORMAT_SRCS += examples/echo_server.c examples/echo_client.c examples/reconnect_client.c
+
+.PHONY: install-examples
+install: install-examples
+install-examples: $(EXAMPLE_BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(EXAMPLE_BINS) $(DESTDIR)$(PREFIX)/bin/

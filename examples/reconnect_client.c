@@ -10,6 +10,10 @@
  * echoed Requests (across reconnects).
  * Exit status: 0 done, 2 usage, 3 gave up.
  */
+/* Standalone builds (against an installed libtofu) need POSIX names. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
