@@ -88,13 +88,14 @@ struct reactor {
 	tofu_engine *e;
 	struct chan **chans; /* by channel number */
 	uint8_t *rbuf;
-	struct clist ftimers; /* channels inside a frame, by deadline */
-	struct clist lingers; /* closing channels, by deadline */
-	struct clist waits;   /* starved channels and paused listeners */
-	struct chan *dirty;   /* channels with queued output */
-	struct chan *grave;   /* channels to free at the end of the iteration */
-	tofu_group *dgroups;  /* groups with deliveries to flush */
-	struct msgq tofree;   /* sent messages, back to the pool in one go */
+	struct iovec iov[MAX_IOV]; /* sendmsg batch (per reactor: engines run in parallel) */
+	struct clist ftimers;	   /* channels inside a frame, by deadline */
+	struct clist lingers;	   /* closing channels, by deadline */
+	struct clist waits;	   /* starved channels and paused listeners */
+	struct chan *dirty;	   /* channels with queued output */
+	struct chan *grave;	   /* channels to free at the end of the iteration */
+	tofu_group *dgroups;	   /* groups with deliveries to flush */
+	struct msgq tofree;	   /* sent messages, back to the pool in one go */
 	uint32_t n_io;
 	uint64_t now;
 	int notifier; /* address is the epoll tag of the eventfd */
@@ -418,7 +419,7 @@ static void update_out(struct reactor *r, struct chan *c)
  * sendmsg calls; stops for good after a bye frame (reference 4.6). */
 static void flush_chan(struct reactor *r, struct chan *c)
 {
-	static struct iovec iov[MAX_IOV];
+	struct iovec *iov = r->iov;
 	size_t done_bytes = 0;
 
 	while (c->sq.head && !c->bye_sent && !c->closed) {

@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,6 +516,122 @@ static void test_engine_destroy_with_open_channels(void **state)
 	tofu_engine_destroy(e);
 }
 
+/* ------------------------------------------- IPv6, host names, engines */
+
+static tofu_msg *expect_op(tofu_group *g, int opcode)
+{
+	tofu_msg *m = tu_recv(g);
+	if (tofu_msg_opcode(m) != opcode || tofu_msg_status(m) != 0)
+		fail_msg("got opcode %d status %d, expected opcode %d", tofu_msg_opcode(m),
+			 tofu_msg_status(m), opcode);
+	return m;
+}
+
+static void round_trip(tofu_engine *ce, tofu_group *cg, tofu_engine *se, tofu_group *sg,
+		       const char *bound)
+{
+	uint64_t hid;
+	uint16_t cc = tu_hello(ce, cg, bound, &hid);
+	tofu_msg *m = expect_op(sg, TOFU_OP_HELLO_REQUEST);
+	tofu_msg_set_opcode(m, TOFU_OP_HELLO_RESPONSE);
+	assert_int_equal(tofu_post(sg, &m, NULL), 0);
+	m = expect(cg, TOFU_OP_HELLO_RESPONSE, cc);
+	tofu_put(ce, &m);
+	tu_post(ce, cg, cc, TOFU_OP_BYE_REQUEST, 0, NULL);
+	m = expect_op(sg, TOFU_OP_BYE_REQUEST);
+	uint16_t sc = tofu_msg_channel(m);
+	tofu_msg_set_opcode(m, TOFU_OP_BYE_RESPONSE);
+	assert_int_equal(tofu_post(sg, &m, NULL), 0);
+	m = expect(cg, TOFU_OP_BYE_RESPONSE, cc);
+	tofu_put(ce, &m);
+	m = tu_recv(cg);
+	tu_check_closed(ce, &m, cc, hid, TOFU_STATUS_CHANNEL_CLOSED);
+	m = tu_recv(sg);
+	tu_check_closed(se, &m, sc, hid, TOFU_STATUS_RECV_FAILED);
+}
+
+static void test_ipv6_hostnames_two_engines(void **state)
+{
+	(void)state;
+	tofu_engine *se = tu_engine(NULL), *ce = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	assert_int_equal(tofu_group_create(se, &sg), 0);
+	assert_int_equal(tofu_group_create(ce, &cg), 0);
+	char bound[256];
+	tu_listen(se, sg, "tcp|::1|0", bound, sizeof(bound));
+	assert_true(strncmp(bound, "tcp|::1|", 8) == 0);
+	round_trip(ce, cg, se, sg, bound);
+	/* A host name resolves (first getaddrinfo result, as Zig). */
+	tu_listen(se, sg, "tcp|localhost|0", bound, sizeof(bound));
+	char byname[256];
+	snprintf(byname, sizeof(byname), "tcp|localhost|%s", strrchr(bound, '|') + 1);
+	round_trip(ce, cg, se, sg, byname);
+	/* Empty host: all IPv4 interfaces; reachable on loopback. */
+	tu_listen(se, sg, "tcp||0", bound, sizeof(bound));
+	assert_true(strncmp(bound, "tcp|0.0.0.0|", 12) == 0);
+	snprintf(byname, sizeof(byname), "tcp|127.0.0.1|%s", strrchr(bound, '|') + 1);
+	round_trip(ce, cg, se, sg, byname);
+	tofu_group_destroy(cg);
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(ce);
+	tofu_engine_destroy(se);
+}
+
+/* ---------------------------------------------------------- send failure */
+
+/* The engine's end of the TCP connection whose other end is `raw`, found
+ * among this process's descriptors (tests share the process). */
+static int find_engine_fd(int raw)
+{
+	struct sockaddr_in me, peer;
+	socklen_t sl = sizeof(me);
+	assert_int_equal(getsockname(raw, (struct sockaddr *)&me, &sl), 0);
+	sl = sizeof(peer);
+	assert_int_equal(getpeername(raw, (struct sockaddr *)&peer, &sl), 0);
+	for (int fd = 3; fd < 4096; fd++) {
+		struct sockaddr_in a, b;
+		socklen_t al = sizeof(a), bl = sizeof(b);
+		if (fd == raw || getsockname(fd, (struct sockaddr *)&a, &al) ||
+		    a.sin_family != AF_INET || getpeername(fd, (struct sockaddr *)&b, &bl))
+			continue;
+		if (a.sin_port == peer.sin_port && b.sin_port == me.sin_port)
+			return fd;
+	}
+	return -1;
+}
+
+static void test_send_failed(void **state)
+{
+	(void)state;
+	char addr[128];
+	int lfd = tu_raw_listen(0, addr, sizeof(addr));
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint64_t hid;
+	uint16_t cc = tu_hello(e, g, addr, &hid);
+	int fd = tu_raw_accept(lfd);
+	tofu_header h;
+	assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+	/* Break the engine's sending side under it: the next write fails. */
+	int efd = find_engine_fd(fd);
+	assert_true(efd >= 0);
+	assert_int_equal(shutdown(efd, SHUT_WR), 0);
+	tu_post(e, g, cc, TOFU_OP_REQUEST, 61, "lost");
+	tofu_msg *m = tu_recv(g);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_SEND_FAILED);
+	assert_int_equal(tofu_msg_id(m), 61);
+	tofu_put(e, &m);
+	m = tu_recv(g);
+	tu_check_closed(e, &m, cc, hid, TOFU_STATUS_SEND_FAILED);
+	close(fd);
+	close(lfd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
 #define PER_T(f)                                                                                   \
 	cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1),          \
 	    cmocka_unit_test_prestate(f, (void *)2)
@@ -532,6 +649,8 @@ int main(void)
 	    PER_T(test_abort_channel),
 	    PER_T(test_group_destroy),
 	    PER_T(test_engine_destroy_with_open_channels),
+	    cmocka_unit_test(test_ipv6_hostnames_two_engines),
+	    cmocka_unit_test(test_send_failed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
