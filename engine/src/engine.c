@@ -16,6 +16,8 @@ void tofu_options_init(tofu_options *o)
 	memset(o, 0, sizeof(*o));
 	o->pool_initial = 16;
 	o->pool_max = 64;
+	o->frame_timeout_ms = 30000;
+	o->bye_timeout_ms = 30000;
 	o->max_text_headers_len = TOFU_MAX_TEXT_HEADERS_LEN;
 	o->max_body_len = TOFU_MAX_BODY_LEN;
 	o->close_linger_ms = 1000;
@@ -35,6 +37,10 @@ static void normalise(tofu_options *o)
 		o->max_body_len = TOFU_MAX_BODY_LEN;
 	if (!o->close_linger_ms)
 		o->close_linger_ms = 1000;
+	if (!o->frame_timeout_ms)
+		o->frame_timeout_ms = 30000;
+	if (!o->bye_timeout_ms)
+		o->bye_timeout_ms = 30000;
 }
 
 int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
@@ -59,6 +65,7 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
 	if (getrandom(&e->rng, sizeof(e->rng), 0) != sizeof(e->rng))
 		e->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)e;
 	e->rng |= 1;
+	e->rnd_pos = sizeof(e->rnd) / sizeof(e->rnd[0]); /* empty: fetch on first use */
 	for (uint32_t i = 0; i < e->opt.pool_initial; i++) {
 		tofu_msg *m = tofu__msg_new();
 		if (!m)
@@ -80,6 +87,9 @@ void tofu_engine_destroy(tofu_engine *e)
 {
 	if (!e)
 		return;
+	pthread_mutex_lock(&e->pool_mu);
+	e->pool_closed = 1; /* get() fails with not_allowed from now on */
+	pthread_mutex_unlock(&e->pool_mu);
 	pthread_mutex_lock(&e->mu);
 	e->shutting_down = 1;
 	for (tofu_group *g = e->groups; g; g = g->enext) {
@@ -123,16 +133,24 @@ void tofu_engine_destroy(tofu_engine *e)
 
 /* ------------------------------------------------------ channel numbers */
 
-static uint64_t rng_next(tofu_engine *e)
+/* Random channel numbers from the kernel CSPRNG (WIRE-6.2.4), fetched in
+ * batches; xorshift64* only if getrandom() is unavailable. */
+static uint32_t rng_u16(tofu_engine *e)
 {
-	/* xorshift64*, seeded from getrandom(): channel numbers need to be
-	 * unpredictable enough not to collide across restarts, not secret. */
-	uint64_t x = e->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	e->rng = x;
-	return x * 0x2545F4914F6CDD1Dull;
+	if (e->rnd_pos >= sizeof(e->rnd) / sizeof(e->rnd[0])) {
+		if (getrandom(e->rnd, sizeof(e->rnd), GRND_NONBLOCK) != (ssize_t)sizeof(e->rnd)) {
+			for (size_t i = 0; i < sizeof(e->rnd) / sizeof(e->rnd[0]); i++) {
+				uint64_t x = e->rng;
+				x ^= x >> 12;
+				x ^= x << 25;
+				x ^= x >> 27;
+				e->rng = x;
+				e->rnd[i] = (uint16_t)((x * 0x2545F4914F6CDD1Dull) >> 48);
+			}
+		}
+		e->rnd_pos = 0;
+	}
+	return e->rnd[e->rnd_pos++];
 }
 
 static int cn_usable(tofu_engine *e, uint32_t cn)
@@ -147,14 +165,14 @@ uint16_t tofu__chan_alloc_locked(tofu_engine *e, tofu_group *g, int kind)
 	/* Random draws succeed quickly unless the table is nearly full; then
 	 * a scan from a random start finds a free number or proves none. */
 	for (int i = 0; i < 64; i++) {
-		uint32_t c = (uint32_t)(rng_next(e) >> 48);
+		uint32_t c = rng_u16(e);
 		if (cn_usable(e, c)) {
 			cn = c;
 			break;
 		}
 	}
 	if (!cn) {
-		uint32_t start = (uint32_t)(rng_next(e) >> 48);
+		uint32_t start = rng_u16(e);
 		for (uint32_t i = 0; i < 65536; i++) {
 			uint32_t c = (start + i) & 0xFFFF;
 			if (cn_usable(e, c)) {
@@ -171,6 +189,8 @@ uint16_t tofu__chan_alloc_locked(tofu_engine *e, tofu_group *g, int kind)
 	s->gen++;
 	s->queued = 0;
 	e->n_slots++;
+	if (kind == SLOT_IO)
+		e->n_data++;
 	return (uint16_t)cn;
 }
 
@@ -179,6 +199,8 @@ void tofu__chan_release_locked(tofu_engine *e, uint16_t cn)
 	struct slot *s = &e->slots[cn];
 	if (s->kind == SLOT_FREE)
 		return;
+	if (s->kind == SLOT_IO)
+		e->n_data--;
 	s->kind = SLOT_FREE;
 	s->g = NULL;
 	s->queued = 0;
@@ -315,83 +337,99 @@ static int set_status(tofu_msg *m, int status)
 	return status;
 }
 
+/* The address header of a Welcome/Hello must exist and match the opcode
+ * (WIRE-9.5 check 10); a malformed value is left to the reactor, which
+ * reports invalid_address through the failure delivery. */
+static int address_header_ok(const tofu_msg *m, int want_listen)
+{
+	tofu_address a;
+	int is_listen = -1;
+	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	if (k == TOFU_E_ADDRESS_MISSING)
+		return 0;
+	return is_listen == want_listen;
+}
+
+/* WIRE-9.5: the checks in their order; the first failing one decides and
+ * the caller keeps the message with only its status byte changed. Runs
+ * under engine->mu (channel table, limits). */
+static int check_locked(tofu_engine *e, tofu_group *g, tofu_msg *m, int *abort)
+{
+	tofu_header *h = &m->h;
+	int op = (int)tofu_proto_opcode(h->proto);
+	if (g->closed || e->shutting_down)
+		return TOFU_STATUS_SHUTDOWN_STARTED;
+	if (op >= TOFU_OP_WELCOME_RESPONSE)
+		return TOFU_STATUS_INVALID_OP_CODE;
+	if (tofu_opcode_role(op) == TOFU_ROLE_RESPONSE && h->message_id == 0)
+		return TOFU_STATUS_INVALID_MESSAGE_ID;
+	if (tofu_proto_more(h->proto) && tofu_opcode_type(op) != TOFU_TYPE_REGULAR)
+		return TOFU_STATUS_INVALID_MORE_USAGE;
+	int opens = op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST;
+	*abort = op == TOFU_OP_BYE_SIGNAL && tofu_proto_internal_a(h->proto);
+	if (opens ? h->channel_number != 0 : h->channel_number == 0)
+		return TOFU_STATUS_INVALID_CHANNEL_NUMBER;
+	struct slot *s = &e->slots[h->channel_number];
+	if (!opens) {
+		/* A listener carries no data; only the abort may close it. */
+		if (s->kind == SLOT_FREE || (s->kind == SLOT_LISTENER && !*abort))
+			return TOFU_STATUS_INVALID_CHANNEL_NUMBER;
+		if (s->g != g)
+			return TOFU_STATUS_INVALID_MCHN_GROUP;
+	}
+	if (m->th_len > TOFU_MAX_TEXT_HEADERS_LEN)
+		return TOFU_STATUS_INVALID_HEADERS_LEN;
+	if (opens && !address_header_ok(m, op == TOFU_OP_WELCOME_REQUEST))
+		return TOFU_STATUS_WRONG_ADDRESS;
+	if (m->body_len > TOFU_MAX_BODY_LEN)
+		return TOFU_STATUS_INVALID_BODY_LEN;
+	if (op == TOFU_OP_HELLO_REQUEST && e->opt.max_connections &&
+	    e->n_data >= e->opt.max_connections)
+		return TOFU_STATUS_NOT_ALLOWED;
+	uint32_t frame = TOFU_HEADER_SIZE + m->th_len + m->body_len;
+	if (!opens && !*abort && e->opt.max_outbound_bytes &&
+	    (size_t)s->queued + frame > e->opt.max_outbound_bytes)
+		return TOFU_STATUS_NOT_ALLOWED;
+	return 0;
+}
+
 int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 {
 	if (!msg || !*msg)
 		return TOFU_STATUS_NULL_MESSAGE;
-	if (!g)
-		return TOFU_STATUS_INVALID_MCHN_GROUP;
-	tofu_engine *e = g->e;
 	tofu_msg *m = *msg;
+	if (!g)
+		return set_status(m, TOFU_STATUS_INVALID_MCHN_GROUP);
+	tofu_engine *e = g->e;
 	tofu_header *h = &m->h;
 	int op = (int)tofu_proto_opcode(h->proto);
+	int abort = 0;
 
-	/* check_and_prepare (reference 2.3), in Zig's order. A posted
-	 * WelcomeResponse is refused here instead of silently dropped. */
-	if (op >= TOFU_OPCODE_COUNT || op == TOFU_OP_WELCOME_RESPONSE)
-		return TOFU_STATUS_INVALID_OP_CODE;
+	pthread_mutex_lock(&e->mu);
+	int rc = check_locked(e, g, m, &abort);
+	uint16_t cn = h->channel_number;
+	if (!rc && cn == 0) {
+		cn = tofu__chan_alloc_locked(
+		    e, g, op == TOFU_OP_WELCOME_REQUEST ? SLOT_LISTENER : SLOT_IO);
+		if (!cn)
+			rc = TOFU_STATUS_ALLOCATION_FAILED;
+	}
+	if (rc) {
+		pthread_mutex_unlock(&e->mu);
+		return set_status(m, rc);
+	}
+	/* Prepared as Zig's check_and_prepare leaves it. */
 	h->proto &= (uint8_t)~TOFU_PROTO_ORIGIN_MASK;
 	h->status = 0;
-	int type = tofu_opcode_type(op);
-	if (tofu_opcode_role(op) == TOFU_ROLE_RESPONSE && h->message_id == 0)
-		return set_status(m, TOFU_STATUS_INVALID_MESSAGE_ID);
-	if (tofu_proto_more(h->proto) && type != TOFU_TYPE_REGULAR)
-		return set_status(m, TOFU_STATUS_INVALID_MORE_USAGE);
-	int opens = op == TOFU_OP_WELCOME_REQUEST || op == TOFU_OP_HELLO_REQUEST;
-	if (opens ? h->channel_number != 0 : h->channel_number == 0)
-		return set_status(m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
-	if (m->th_len > TOFU_MAX_TEXT_HEADERS_LEN)
-		return set_status(m, TOFU_STATUS_INVALID_HEADERS_LEN);
-	if (opens && m->th_len == 0)
-		return set_status(m, TOFU_STATUS_WRONG_ADDRESS);
-	if (m->body_len > TOFU_MAX_BODY_LEN)
-		return set_status(m, TOFU_STATUS_INVALID_BODY_LEN);
+	h->channel_number = cn;
 	h->text_headers_len = (uint16_t)m->th_len;
 	h->body_len = (uint16_t)m->body_len;
 	if (h->message_id == 0)
 		h->message_id = tofu__next_message_id();
-
-	int abort = op == TOFU_OP_BYE_SIGNAL && tofu_proto_internal_a(h->proto);
 	int on_wire = op != TOFU_OP_WELCOME_REQUEST && !abort;
 	m->frame_len = on_wire ? TOFU_HEADER_SIZE + m->th_len + m->body_len : 0;
 	m->group = g;
-
-	pthread_mutex_lock(&e->mu);
-	if (g->closed || e->shutting_down) {
-		pthread_mutex_unlock(&e->mu);
-		return TOFU_STATUS_SHUTDOWN_STARTED;
-	}
-	struct slot *s;
-	if (opens) {
-		uint16_t cn = tofu__chan_alloc_locked(
-		    e, g, op == TOFU_OP_WELCOME_REQUEST ? SLOT_LISTENER : SLOT_IO);
-		if (!cn) {
-			pthread_mutex_unlock(&e->mu);
-			return TOFU_STATUS_ALLOCATION_FAILED;
-		}
-		h->channel_number = cn;
-		s = &e->slots[cn];
-	} else {
-		s = &e->slots[h->channel_number];
-		if (s->kind == SLOT_FREE) {
-			pthread_mutex_unlock(&e->mu);
-			return set_status(m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
-		}
-		if (s->g != g) {
-			pthread_mutex_unlock(&e->mu);
-			return set_status(m, TOFU_STATUS_INVALID_MCHN_GROUP);
-		}
-		/* A listener carries no data; only the abort may close it. */
-		if (s->kind == SLOT_LISTENER && !abort) {
-			pthread_mutex_unlock(&e->mu);
-			return set_status(m, TOFU_STATUS_INVALID_CHANNEL_NUMBER);
-		}
-		if (e->opt.max_outbound_bytes &&
-		    (size_t)s->queued + m->frame_len > e->opt.max_outbound_bytes) {
-			pthread_mutex_unlock(&e->mu);
-			return TOFU_STATUS_NOT_ALLOWED;
-		}
-	}
+	struct slot *s = &e->slots[cn];
 	s->queued += m->frame_len;
 	m->gen = s->gen;
 	if (on_wire)

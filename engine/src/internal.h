@@ -146,7 +146,10 @@ struct tofu_engine {
 	uint32_t recent_head, recent_n;
 	uint8_t recent_bits[65536 / 8];
 	uint64_t rng;
+	uint16_t rnd[64]; /* getrandom() batch for channel numbers */
+	uint32_t rnd_pos;
 	uint32_t n_slots;
+	uint32_t n_data; /* open data channels (SLOT_IO) */
 	struct tofu_group *groups;
 
 	int efd;  /* eventfd notifier */

@@ -58,7 +58,8 @@ struct chan {
 	uint32_t gen;
 	uint32_t ev; /* events registered with epoll */
 	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
-	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1;
+	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1, in_bt : 1, pe_sent : 1,
+	    first_pending : 1, wr_shut : 1;
 	tofu_group *g;
 	uint64_t close_id; /* message_id of the final channel_closed Signal */
 	/* send side */
@@ -75,8 +76,11 @@ struct chan {
 	uint64_t last_signal;	    /* last pool_empty Signal (ms) */
 	struct chan *tnext, *tprev; /* frame-timer or linger list */
 	struct chan *wnext, *wprev; /* waiting list (starved / paused) */
+	struct chan *bnext, *bprev; /* bye-timer list */
+	uint64_t bye_deadline;
 	struct chan *gnext, *gprev; /* group's channels */
-	struct chan *dnext;	    /* dirty list or graveyard */
+	struct chan *dnext;	    /* dirty list */
+	struct chan *gvnext;	    /* graveyard */
 	char *unlink_path;	    /* UDS listener path to remove */
 };
 
@@ -92,14 +96,15 @@ struct reactor {
 	struct clist ftimers;	   /* channels inside a frame, by deadline */
 	struct clist lingers;	   /* closing channels, by deadline */
 	struct clist waits;	   /* starved channels and paused listeners */
+	struct clist byes;	   /* channels in SEND_DONE, by bye deadline */
 	struct chan *dirty;	   /* channels with queued output */
 	struct chan *grave;	   /* channels to free at the end of the iteration */
 	tofu_group *dgroups;	   /* groups with deliveries to flush */
 	struct msgq tofree;	   /* sent messages, back to the pool in one go */
-	uint32_t n_io;
 	uint64_t now;
 	int notifier; /* address is the epoll tag of the eventfd */
-	int stop;
+	int draining; /* engine shutdown: flushing queues of closed channels */
+	uint64_t drain_deadline;
 };
 
 static uint64_t now_ms(void)
@@ -171,6 +176,36 @@ static void ft_del(struct reactor *r, struct chan *c)
 		tl_del(&r->ftimers, c);
 		c->in_ft = 0;
 	}
+}
+
+static void bt_add(struct reactor *r, struct chan *c)
+{
+	struct clist *l = &r->byes;
+	c->in_bt = 1;
+	c->bnext = NULL;
+	c->bprev = l->tail;
+	if (l->tail)
+		l->tail->bnext = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void bt_del(struct reactor *r, struct chan *c)
+{
+	struct clist *l = &r->byes;
+	if (!c->in_bt)
+		return;
+	c->in_bt = 0;
+	if (c->bprev)
+		c->bprev->bnext = c->bnext;
+	else
+		l->head = c->bnext;
+	if (c->bnext)
+		c->bnext->bprev = c->bprev;
+	else
+		l->tail = c->bprev;
+	c->bnext = c->bprev = NULL;
 }
 
 /* --------------------------------------------------------------- epoll */
@@ -280,23 +315,25 @@ static struct chan *new_chan(struct reactor *r, int fd, uint16_t cn, int kind, t
 		g->chans->gprev = c;
 	g->chans = c;
 	r->chans[cn] = c;
-	if (kind == CH_IO || kind == CH_CONNECTING)
-		r->n_io++;
 	return c;
 }
 
 static void to_grave(struct reactor *r, struct chan *c)
 {
+	tofu_msg *m;
 	ep_del(r, c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	/* Frames a group-destroy flush could not write in time. */
+	while ((m = tofu__q_pop(&c->sq)))
+		tofu__q_push(&r->tofree, m);
 	if (c->unlink_path) {
 		unlink(c->unlink_path);
 		free(c->unlink_path);
 		c->unlink_path = NULL;
 	}
-	c->dnext = r->grave;
+	c->gvnext = r->grave;
 	r->grave = c;
 }
 
@@ -314,15 +351,30 @@ static void final_close(struct reactor *r, struct chan *c)
  * message with `reason`, then the channel_closed Signal carrying
  * ~close_reason. The number is released at once; the socket either closes
  * now or lingers (FIN sent, input drained) so the peer reads all we sent. */
+static void linger_events(struct reactor *r, struct chan *c)
+{
+	uint32_t ev = EPOLLIN;
+	if (c->sq.head && !c->wr_shut)
+		ev |= EPOLLOUT;
+	ep_set(r, c, ev);
+}
+
+/* Closes a channel for the application. With CL_NOTIFY: `first` (the
+ * abort ByeSignal, if any) comes back with channel_closed, then every unsent
+ * message with `reason`, then the channel_closed Signal carrying
+ * ~close_reason (WIRE-8.7). Without it (group destroy, shutdown) nothing is
+ * delivered and frames already queued are still written, within the linger
+ * time (WIRE-8.6.8). The number is released at once; the socket either
+ * closes now or lingers: shutdown(SHUT_WR) after the last frame, input
+ * drained until EOF or the linger time, so the peer reads all we wrote. */
 static void close_chan(struct reactor *r, struct chan *c, int reason, int flags, tofu_msg *first)
 {
 	if (c->closed)
 		return;
 	c->closed = 1;
 	tofu_group *g = c->g;
-	if (c->kind == CH_IO || c->kind == CH_CONNECTING)
-		r->n_io--;
 	ft_del(r, c);
+	bt_del(r, c);
 	if (c->in_wait) {
 		wl_del(r, c);
 		if (c->starved)
@@ -338,17 +390,24 @@ static void close_chan(struct reactor *r, struct chan *c, int reason, int flags,
 	c->gnext = c->gprev = NULL;
 
 	tofu_msg *m;
+	int keep_queue = 0;
 	if (flags & CL_NOTIFY) {
 		if (first)
 			return_msg(r, g, first, TOFU_STATUS_CHANNEL_CLOSED, c->cn);
+		/* The part-written frame first: it is abandoned (WIRE-8.6.3). */
 		while ((m = tofu__q_pop(&c->sq)))
 			return_msg(r, g, m, reason, c->cn);
+		c->sq_off = 0;
 		notify_closed(r, g, c->cn, c->close_id, reason);
 	} else {
 		if (first)
 			tofu__q_push(&r->tofree, first);
-		while ((m = tofu__q_pop(&c->sq)))
-			tofu__q_push(&r->tofree, m);
+		keep_queue = c->kind == CH_IO && !c->bye_sent && (flags & CL_LINGER);
+		if (!keep_queue) {
+			while ((m = tofu__q_pop(&c->sq)))
+				tofu__q_push(&r->tofree, m);
+			c->sq_off = 0;
+		}
 	}
 	if (c->rm)
 		tofu__q_push(&r->tofree, c->rm);
@@ -363,8 +422,11 @@ static void close_chan(struct reactor *r, struct chan *c, int reason, int flags,
 		return;
 	}
 	c->kind = CH_LINGER;
-	shutdown(c->fd, SHUT_WR);
-	ep_set(r, c, EPOLLIN);
+	if (!c->sq.head) {
+		shutdown(c->fd, SHUT_WR);
+		c->wr_shut = 1;
+	}
+	linger_events(r, c);
 	c->deadline = r->now + r->e->opt.close_linger_ms;
 	tl_add(&r->lingers, c);
 	c->in_lg = 1;
@@ -417,12 +479,18 @@ static void update_out(struct reactor *r, struct chan *c)
 
 /* Writes as many queued frames as the socket takes, coalesced into few
  * sendmsg calls; stops for good after a bye frame (reference 4.6). */
+/* Writes as many queued frames as the socket takes, coalesced into few
+ * sendmsg calls; stops for good after a bye frame (WIRE-8.4.1). Also
+ * finishes the queue of a lingering channel (WIRE-8.6.8). */
 static void flush_chan(struct reactor *r, struct chan *c)
 {
 	struct iovec *iov = r->iov;
 	size_t done_bytes = 0;
+	int linger = c->kind == CH_LINGER;
 
-	while (c->sq.head && !c->bye_sent && !c->closed) {
+	if ((c->kind != CH_IO && !linger) || c->fd < 0 || (c->closed && !linger))
+		return;
+	while (c->sq.head && !c->bye_sent) {
 		int n = 0;
 		size_t total = 0, skip = c->sq_off;
 		for (tofu_msg *m = c->sq.head; m && n + 3 <= MAX_IOV; m = m->next) {
@@ -441,7 +509,10 @@ static void flush_chan(struct reactor *r, struct chan *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			close_chan(r, c, TOFU_STATUS_SEND_FAILED, CL_NOTIFY, NULL);
+			if (linger)
+				final_close(r, c);
+			else
+				close_chan(r, c, TOFU_STATUS_SEND_FAILED, CL_NOTIFY, NULL);
 			return;
 		}
 		size_t left = (size_t)w;
@@ -456,13 +527,34 @@ static void flush_chan(struct reactor *r, struct chan *c)
 			left -= rest;
 			c->sq_off = 0;
 			tofu__q_pop(&c->sq);
+			c->first_pending = 0;
 			done_bytes += m->frame_len;
-			if (is_bye(m))
+			if (is_bye(m)) {
+				/* SEND_DONE: nothing more is written; the bye
+				 * timer bounds how long we wait for the end. */
 				c->bye_sent = 1;
+				if (!linger && r->e->opt.bye_timeout_ms != TOFU_TIMEOUT_NONE) {
+					c->bye_deadline = r->now + r->e->opt.bye_timeout_ms;
+					bt_add(r, c);
+				}
+			}
 			tofu__q_push(&r->tofree, m);
 		}
 		if ((size_t)w < total)
 			break;
+	}
+	if (linger) {
+		if (!c->sq.head || c->bye_sent) {
+			tofu_msg *m;
+			while ((m = tofu__q_pop(&c->sq)))
+				tofu__q_push(&r->tofree, m);
+			if (!c->wr_shut) {
+				shutdown(c->fd, SHUT_WR);
+				c->wr_shut = 1;
+			}
+		}
+		linger_events(r, c);
+		return;
 	}
 	if (done_bytes && r->e->opt.max_outbound_bytes) {
 		pthread_mutex_lock(&r->e->mu);
@@ -498,6 +590,9 @@ static void send_pool_empty(struct reactor *r, struct chan *c)
 
 /* The pool is empty: keep what was read, stop reading the socket (the peer
  * is pushed back by TCP/UDS flow control), tell the app, wait for a put. */
+/* The pool is empty: keep what was read, stop reading the socket (the peer
+ * is pushed back by TCP/UDS flow control), tell the app once per pause
+ * (WIRE-8.8.3/4), wait for a put. */
 static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_t restlen,
 		   int from_stash)
 {
@@ -519,10 +614,10 @@ static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_
 	atomic_fetch_add(&r->e->starved, 1);
 	wl_add(r, c);
 	update_out(r, c);
-	/* One Signal per channel per POOL_EMPTY_REPEAT_MS, however often
-	 * a retry finds the pool still empty. */
-	if (!c->last_signal || r->now - c->last_signal >= POOL_EMPTY_REPEAT_MS)
+	if (!c->pe_sent) {
+		c->pe_sent = 1;
 		send_pool_empty(r, c);
+	}
 }
 
 static int begin_msg(struct chan *c, tofu_msg *m)
@@ -554,6 +649,7 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 				return 0;
 			}
 			c->need_msg = 0;
+			c->pe_sent = 0; /* the pause, if any, is over */
 			if (begin_msg(c, m)) {
 				tofu__q_push(&r->tofree, m);
 				close_chan(r, c, TOFU_STATUS_ALLOCATION_FAILED,
@@ -591,8 +687,11 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 			int op = (int)tofu_proto_opcode(m->h.proto);
 			deliver(r, c->g, m);
 			/* Receiving ByeResponse closes the channel at once, as in
-			 * Zig; nothing after it is read (reference 4.6). */
-			if (op == TOFU_OP_BYE_RESPONSE) {
+			 * Zig; nothing after it is read (WIRE-8.4.5). A ByeRequest
+			 * that arrives after our own bye frame cannot be answered
+			 * any more: close too (WIRE-8.4.6). */
+			if (op == TOFU_OP_BYE_RESPONSE ||
+			    (op == TOFU_OP_BYE_REQUEST && c->bye_sent)) {
 				close_chan(r, c, TOFU_STATUS_CHANNEL_CLOSED, CL_NOTIFY | CL_LINGER,
 					   NULL);
 				return 0;
@@ -610,7 +709,7 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 
 static void frame_timer(struct reactor *r, struct chan *c, int frames)
 {
-	if (!r->e->opt.frame_timeout_ms || c->closed || c->starved)
+	if (r->e->opt.frame_timeout_ms == TOFU_TIMEOUT_NONE || c->closed || c->starved)
 		return;
 	if (tofu_decoder_at_boundary(&c->dec) && !c->need_msg) {
 		ft_del(r, c);
@@ -623,6 +722,13 @@ static void frame_timer(struct reactor *r, struct chan *c, int frames)
 	c->deadline = r->now + r->e->opt.frame_timeout_ms;
 	tl_add(&r->ftimers, c);
 	c->in_ft = 1;
+}
+
+/* SEND_DONE at a frame boundary: the end of the connection completes the
+ * bye exchange (WIRE-8.4.7). */
+static int bye_done(const struct chan *c)
+{
+	return c->bye_sent && !c->need_msg && !c->rm && tofu_decoder_at_boundary(&c->dec);
 }
 
 static void do_read(struct reactor *r, struct chan *c)
@@ -639,17 +745,21 @@ static void do_read(struct reactor *r, struct chan *c)
 		}
 		if (n == 0) {
 			/* Peer FIN: everything before it was delivered; a
-			 * partial frame is dropped (reference 4.8). */
-			close_chan(r, c, TOFU_STATUS_RECV_FAILED, CL_NOTIFY, NULL);
+			 * partial frame is dropped (WIRE-8.7.6/7). */
+			close_chan(r, c,
+				   bye_done(c) ? TOFU_STATUS_CHANNEL_CLOSED
+					       : TOFU_STATUS_RECV_FAILED,
+				   CL_NOTIFY, NULL);
 			return;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
+		/* Reset or socket error (WIRE-8.7.8). */
 		close_chan(r, c,
-			   errno == ECONNRESET ? TOFU_STATUS_COMMUNICATION_FAILED
-					       : TOFU_STATUS_RECV_FAILED,
+			   bye_done(c) ? TOFU_STATUS_CHANNEL_CLOSED
+				       : TOFU_STATUS_COMMUNICATION_FAILED,
 			   CL_NOTIFY, NULL);
 		return;
 	}
@@ -705,17 +815,17 @@ static void on_accept(struct reactor *r, struct chan *l)
 			}
 			return;
 		}
-		if (e->opt.max_connections && r->n_io >= e->opt.max_connections) {
-			close(fd);
-			continue;
-		}
-		if (l->is_tcp) {
+		/* Over max_connections: closed at once, nothing allocated
+		 * and nothing delivered (WIRE-8.1.9). */
+		pthread_mutex_lock(&e->mu);
+		uint16_t cn = 0;
+		if (!e->opt.max_connections || e->n_data < e->opt.max_connections)
+			cn = tofu__chan_alloc_locked(e, l->g, SLOT_IO);
+		pthread_mutex_unlock(&e->mu);
+		if (cn && l->is_tcp) {
 			int one = 1;
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
-		pthread_mutex_lock(&e->mu);
-		uint16_t cn = tofu__chan_alloc_locked(e, l->g, SLOT_IO);
-		pthread_mutex_unlock(&e->mu);
 		if (!cn) {
 			close(fd);
 			continue;
@@ -741,7 +851,8 @@ static int fill_un(struct sockaddr_un *sa, socklen_t *sl, const char *path, size
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	if (len + (abs ? 1u : 0u) >= sizeof(sa->sun_path) || (!abs && len == 0))
+	/* An empty path or abstract name names nothing (WIRE-5.4.7). */
+	if (len == 0 || len + (abs ? 1u : 0u) >= sizeof(sa->sun_path))
 		return -1;
 	if (abs) {
 		memcpy(sa->sun_path + 1, path, len);
@@ -834,6 +945,9 @@ static int listen_uds(const tofu_address *a, int *fdp, char *bound, size_t cap, 
 	char tmp[TOFU_MAX_UDS_PATH_LEN + 1];
 	const char *path = a->path;
 	size_t len = a->path_len;
+	int autobind = a->abstract && len == 0;
+	struct sockaddr_un sa;
+	socklen_t sl;
 	if (!a->abstract && len == 0) {
 		/* Empty path: invent one and report it in ~bound_to. */
 		const char *dir = getenv("TMPDIR");
@@ -846,21 +960,38 @@ static int listen_uds(const tofu_address *a, int *fdp, char *bound, size_t cap, 
 		path = tmp;
 		len = (size_t)k;
 	}
-	struct sockaddr_un sa;
-	socklen_t sl;
-	if (fill_un(&sa, &sl, path, len, a->abstract))
+	if (autobind) {
+		/* `uds|@`: the kernel picks an abstract name (WIRE-5.4.6). */
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		sl = (socklen_t)sizeof(sa_family_t);
+	} else if (fill_un(&sa, &sl, path, len, a->abstract)) {
 		return TOFU_STATUS_INVALID_ADDRESS;
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return TOFU_STATUS_LISTEN_FAILED;
 	int rc = bind(fd, (struct sockaddr *)&sa, sl);
 	if (rc && errno == EADDRINUSE && !a->abstract && stale_socket(&sa, sl)) {
+		/* Only a socket file that refuses connections is removed. */
 		unlink(sa.sun_path);
 		rc = bind(fd, (struct sockaddr *)&sa, sl);
 	}
 	if (rc || listen(fd, 1024)) {
 		close(fd);
 		return TOFU_STATUS_LISTEN_FAILED;
+	}
+	if (autobind) {
+		struct sockaddr_un got;
+		socklen_t gl = sizeof(got);
+		size_t base = offsetof(struct sockaddr_un, sun_path) + 1;
+		if (getsockname(fd, (struct sockaddr *)&got, &gl) || gl <= base) {
+			close(fd);
+			return TOFU_STATUS_LISTEN_FAILED;
+		}
+		len = gl - base;
+		memcpy(tmp, got.sun_path + 1, len);
+		path = tmp;
 	}
 	if (!a->abstract) {
 		*unlink_path = malloc(len + 1);
@@ -1012,6 +1143,7 @@ static void do_connect(struct reactor *r, tofu_msg *m)
 	}
 	c->is_tcp = (uint8_t)is_tcp;
 	c->close_id = m->h.message_id;
+	c->first_pending = 1; /* nothing goes ahead of the Hello (WIRE-8.2.1) */
 	/* The HelloRequest itself is the first frame on the wire. */
 	tofu__q_push(&c->sq, m);
 	if (inprogress) {
@@ -1071,7 +1203,7 @@ static void handle_post(struct reactor *r, tofu_msg *m)
 		/* oob: ahead of every frame not yet started; never ahead of a
 		 * part-written frame or of the HelloRequest of a connecting
 		 * channel (so the peer still sees Hello first). */
-		if (c->sq_off == 0 && c->kind == CH_IO) {
+		if (c->sq_off == 0 && !c->first_pending) {
 			m->next = c->sq.head;
 			c->sq.head = m;
 			c->sq.n++;
@@ -1134,6 +1266,13 @@ static void handle_event(struct reactor *r, struct chan *c, uint32_t events)
 	case CH_LINGER:
 		if (c->fd < 0)
 			break;
+		if ((events & EPOLLOUT) && !c->wr_shut) {
+			flush_chan(r, c);
+			if (c->fd < 0)
+				break;
+		}
+		if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			break;
 		for (int i = 0; i < 16; i++) {
 			ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
 			if (n > 0)
@@ -1176,8 +1315,6 @@ static void handle_waits(struct reactor *r)
 			continue;
 		}
 		wl_add(r, c);
-		if (r->now - c->last_signal >= POOL_EMPTY_REPEAT_MS)
-			send_pool_empty(r, c);
 	}
 }
 
@@ -1186,11 +1323,25 @@ static int timeout_ms(struct reactor *r)
 	int64_t t = -1;
 	if (r->waits.head)
 		t = WAIT_RETRY_MS;
-	struct chan *heads[2] = {r->ftimers.head, r->lingers.head};
-	for (int i = 0; i < 2; i++) {
-		if (!heads[i])
+	uint64_t dl[3] = {0, 0, 0};
+	int have[3] = {r->ftimers.head != NULL, r->lingers.head != NULL, r->byes.head != NULL};
+	if (have[0])
+		dl[0] = r->ftimers.head->deadline;
+	if (have[1])
+		dl[1] = r->lingers.head->deadline;
+	if (have[2])
+		dl[2] = r->byes.head->bye_deadline;
+	for (int i = 0; i < 3; i++) {
+		if (!have[i])
 			continue;
-		int64_t d = (int64_t)heads[i]->deadline - (int64_t)r->now;
+		int64_t d = (int64_t)dl[i] - (int64_t)r->now;
+		if (d < 0)
+			d = 0;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	if (r->draining) {
+		int64_t d = (int64_t)r->drain_deadline - (int64_t)r->now;
 		if (d < 0)
 			d = 0;
 		if (t < 0 || d < t)
@@ -1205,6 +1356,10 @@ static void expire_timers(struct reactor *r)
 		/* Slowloris: a started frame not completed in time. */
 		close_chan(r, r->ftimers.head, TOFU_STATUS_RECV_FAILED, CL_NOTIFY | CL_LINGER,
 			   NULL);
+	while (r->byes.head && r->byes.head->bye_deadline <= r->now)
+		/* The peer never ended the connection after our bye. */
+		close_chan(r, r->byes.head, TOFU_STATUS_CHANNEL_CLOSED, CL_NOTIFY | CL_LINGER,
+			   NULL);
 	while (r->lingers.head && r->lingers.head->deadline <= r->now)
 		final_close(r, r->lingers.head);
 }
@@ -1213,7 +1368,7 @@ static void free_grave(struct reactor *r)
 {
 	while (r->grave) {
 		struct chan *c = r->grave;
-		r->grave = c->dnext;
+		r->grave = c->gvnext;
 		free(c->stash);
 		free(c);
 	}
@@ -1288,7 +1443,21 @@ static void *reactor_main(void *arg)
 			tofu__pool_put_list(e, &r->tofree);
 		flush_groups(r);
 		free_grave(r);
-		if (stop)
+		if (stop && !r->draining) {
+			/* Shutdown: every channel closes without notifications,
+			 * writing what is already queued within the linger time
+			 * (WIRE-8.6.8). */
+			r->draining = 1;
+			r->drain_deadline = r->now + e->opt.close_linger_ms;
+			for (uint32_t cn = 0; cn < 65536; cn++)
+				if (r->chans[cn])
+					close_chan(r, r->chans[cn], TOFU_STATUS_SHUTDOWN_STARTED,
+						   CL_LINGER, NULL);
+			if (r->tofree.head)
+				tofu__pool_put_list(e, &r->tofree);
+			free_grave(r);
+		}
+		if (r->draining && (!r->lingers.head || r->now >= r->drain_deadline))
 			break;
 	}
 	shutdown_all(r);

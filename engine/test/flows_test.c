@@ -85,6 +85,20 @@ static void test_welcome_ok_and_abort(void **state)
 	tofu_engine_destroy(e);
 }
 
+/* post refuses the Welcome/Hello: the caller keeps it, status byte set. */
+static void refused(tofu_engine *e, tofu_group *g, int opcode, const char *headers, int status)
+{
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_opcode(m, opcode);
+	assert_int_equal(tofu_msg_set_headers(m, headers, strlen(headers)), 0);
+	assert_int_equal(tofu_post(g, &m, NULL), status);
+	assert_non_null(m);
+	assert_int_equal(tofu_msg_status(m), status);
+	assert_int_equal(tofu_msg_channel(m), 0);
+	tofu_put(e, &m);
+}
+
 static void welcome_fails(tofu_engine *e, tofu_group *g, const char *headers, int status)
 {
 	tofu_msg *m = NULL;
@@ -123,8 +137,11 @@ static void test_welcome_failures(void **state)
 	welcome_fails(e, g, "~listen_on:tcp\r\n", TOFU_STATUS_INVALID_ADDRESS);
 	welcome_fails(e, g, "~listen_on:tcp|no-such-host.invalid|1\r\n",
 		      TOFU_STATUS_INVALID_ADDRESS);
-	welcome_fails(e, g, "~connect_to:tcp|127.0.0.1|1\r\n", TOFU_STATUS_INVALID_ADDRESS);
-	welcome_fails(e, g, "x-other:1\r\n", TOFU_STATUS_WRONG_ADDRESS);
+	/* Missing or mismatched address header: refused by post (check 10). */
+	refused(e, g, TOFU_OP_WELCOME_REQUEST, "~connect_to:tcp|127.0.0.1|1\r\n",
+		TOFU_STATUS_WRONG_ADDRESS);
+	refused(e, g, TOFU_OP_WELCOME_REQUEST, "x-other:1\r\n", TOFU_STATUS_WRONG_ADDRESS);
+	refused(e, g, TOFU_OP_WELCOME_REQUEST, "", TOFU_STATUS_WRONG_ADDRESS);
 	snprintf(hdr, sizeof(hdr), "~listen_on:uds|/%0120d\r\n", 0);
 	welcome_fails(e, g, hdr, TOFU_STATUS_INVALID_ADDRESS);
 	welcome_fails(e, g, "~listen_on:uds|/nonexistent-dir-tofu/x.sock\r\n",
@@ -134,14 +151,6 @@ static void test_welcome_failures(void **state)
 	welcome_fails(e, g, hdr, TOFU_STATUS_LISTEN_FAILED);
 	close(lfd);
 
-	/* No text headers at all: refused by post, message kept. */
-	tofu_msg *m = NULL;
-	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
-	tofu_msg_set_opcode(m, TOFU_OP_WELCOME_REQUEST);
-	assert_int_equal(tofu_post(g, &m, NULL), TOFU_STATUS_WRONG_ADDRESS);
-	assert_non_null(m);
-	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_WRONG_ADDRESS);
-	tofu_put(e, &m);
 	assert_null(tu_recv_within(g, 50));
 	tofu_group_destroy(g);
 	tofu_engine_destroy(e);
@@ -257,9 +266,10 @@ static void test_session(void **state)
 	 * HelloResponse, which echoes the Hello id). */
 	m = tu_recv(cg);
 	tu_check_closed(e, &m, cc, hid, TOFU_STATUS_CHANNEL_CLOSED);
-	/* Server: the client's FIN; id = first frame received (Hello). */
+	/* Server: the client's FIN after its own ByeResponse completes the
+	 * bye exchange (WIRE-8.4.7); id = first frame received (Hello). */
 	m = tu_recv(sg);
-	tu_check_closed(e, &m, sc, hid, TOFU_STATUS_RECV_FAILED);
+	tu_check_closed(e, &m, sc, hid, TOFU_STATUS_CHANNEL_CLOSED);
 
 	assert_null(tu_recv_within(cg, 20));
 	tofu_group_destroy(cg);
@@ -321,7 +331,11 @@ static void hello_to_raw(void **state, int rst)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	close(fd);
-	int reason = rst && !uds ? TOFU_STATUS_COMMUNICATION_FAILED : TOFU_STATUS_RECV_FAILED;
+	/* The end of the connection after our bye frame completes the
+	 * exchange, FIN or RST alike (WIRE-8.4.7); the queued Request comes
+	 * back with channel_closed (WIRE-8.7.12). */
+	(void)uds;
+	int reason = TOFU_STATUS_CHANNEL_CLOSED;
 	m = tu_recv(g);
 	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
 	assert_int_equal(tofu_msg_origin(m), 1);
@@ -399,9 +413,11 @@ static void test_connect_failures(void **state)
 		    TOFU_STATUS_INVALID_ADDRESS);
 	hello_fails(e, g, "~connect_to:tcp|127.0.0.1|+7_099\r\n", TOFU_OP_HELLO_RESPONSE,
 		    TOFU_STATUS_INVALID_ADDRESS);
-	hello_fails(e, g, "~listen_on:tcp|127.0.0.1|1\r\n", TOFU_OP_HELLO_RESPONSE,
+	hello_fails(e, g, "~connect_to:uds|@\r\n", TOFU_OP_HELLO_RESPONSE,
 		    TOFU_STATUS_INVALID_ADDRESS);
-	hello_fails(e, g, "a:b\r\n", TOFU_OP_HELLO_RESPONSE, TOFU_STATUS_WRONG_ADDRESS);
+	refused(e, g, TOFU_OP_HELLO_REQUEST, "~listen_on:tcp|127.0.0.1|1\r\n",
+		TOFU_STATUS_WRONG_ADDRESS);
+	refused(e, g, TOFU_OP_HELLO_REQUEST, "a:b\r\n", TOFU_STATUS_WRONG_ADDRESS);
 
 	/* Messages posted behind a failing Hello come back, never dropped. */
 	tofu_msg *m = NULL;
@@ -547,7 +563,7 @@ static void round_trip(tofu_engine *ce, tofu_group *cg, tofu_engine *se, tofu_gr
 	m = tu_recv(cg);
 	tu_check_closed(ce, &m, cc, hid, TOFU_STATUS_CHANNEL_CLOSED);
 	m = tu_recv(sg);
-	tu_check_closed(se, &m, sc, hid, TOFU_STATUS_RECV_FAILED);
+	tu_check_closed(se, &m, sc, hid, TOFU_STATUS_CHANNEL_CLOSED);
 }
 
 static void test_ipv6_hostnames_two_engines(void **state)
@@ -632,6 +648,249 @@ static void test_send_failed(void **state)
 	tofu_engine_destroy(e);
 }
 
+/* OPEN (no bye written): the peer stops reading, the engine's queue backs
+ * up, then the peer half-closes (FIN) or resets. Unsent messages come back
+ * in post order with recv_failed / communication_failed (WIRE-8.7.6/8). */
+static void open_close(void **state, int rst)
+{
+	int uds = (intptr_t)*state != 0;
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint64_t hid;
+	uint16_t cc = tu_hello(e, g, addr, &hid);
+	int fd = tu_raw_accept(lfd);
+	static uint8_t big[60000];
+	enum { N = 200 }; /* 12 MB: more than any socket buffer here */
+	for (int i = 0; i < N; i++) {
+		tofu_msg *m = NULL;
+		assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+		tofu_msg_set_channel(m, cc);
+		tofu_msg_set_id(m, 1000 + (uint64_t)i);
+		assert_int_equal(tofu_msg_set_body(m, big, sizeof(big)), 0);
+		assert_int_equal(tofu_post(g, &m, NULL), 0);
+	}
+	usleep(100 * 1000);
+	if (rst) {
+		struct linger lg = {1, 0};
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	} else {
+		shutdown(fd, SHUT_WR);
+	}
+	int reason = rst ? TOFU_STATUS_COMMUNICATION_FAILED : TOFU_STATUS_RECV_FAILED;
+	int returned = 0;
+	uint64_t last = 0;
+	tofu_msg *m;
+	for (;;) {
+		m = tu_recv(g);
+		if (tofu_msg_opcode(m) == TOFU_OP_SIGNAL)
+			break;
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+		assert_int_equal(tofu_msg_origin(m), 1);
+		assert_int_equal(tofu_msg_status(m), reason);
+		assert_int_equal(tofu_msg_channel(m), cc);
+		assert_true(tofu_msg_id(m) > last); /* post order */
+		last = tofu_msg_id(m);
+		size_t n;
+		tofu_msg_body(m, &n);
+		assert_int_equal(n, sizeof(big));
+		returned++;
+		tofu_put(e, &m);
+	}
+	assert_true(returned > 0);
+	assert_int_equal(last, 1000 + N - 1);
+	tu_check_closed(e, &m, cc, hid, reason);
+	if (!rst)
+		close(fd);
+	close(lfd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+static void test_open_fin(void **state)
+{
+	open_close(state, 0);
+}
+
+static void test_open_rst(void **state)
+{
+	open_close(state, 1);
+}
+
+/* Both sides send ByeRequest: neither can answer, both close with
+ * channel_closed (WIRE-8.4.6; Zig deadlocks here). */
+static void test_simultaneous_bye(void **state)
+{
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *sg, *cg;
+	assert_int_equal(tofu_group_create(e, &sg), 0);
+	assert_int_equal(tofu_group_create(e, &cg), 0);
+	uint16_t cc, sc;
+	uint64_t hid;
+	connect_pair(e, sg, cg, lv(state), &cc, &sc, &hid);
+	tu_post(e, cg, cc, TOFU_OP_BYE_REQUEST, 0, NULL);
+	tu_post(e, sg, sc, TOFU_OP_BYE_REQUEST, 0, NULL);
+	tofu_group *gs[2] = {cg, sg};
+	uint16_t cns[2] = {cc, sc};
+	for (int k = 0; k < 2; k++) {
+		tofu_msg *m = tu_recv(gs[k]);
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_BYE_REQUEST);
+		assert_int_equal(tofu_msg_origin(m), 0);
+		tofu_put(e, &m);
+		m = tu_recv(gs[k]);
+		tu_check_closed(e, &m, cns[k], hid, TOFU_STATUS_CHANNEL_CLOSED);
+	}
+	tofu_group_destroy(cg);
+	tofu_group_destroy(sg);
+	tofu_engine_destroy(e);
+}
+
+/* After our ByeRequest the peer neither answers nor closes: the bye timer
+ * closes the channel with channel_closed (WIRE-8.4.8). */
+static void test_bye_timeout(void **state)
+{
+	int uds = (intptr_t)*state != 0;
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	tofu_options o;
+	tofu_options_init(&o);
+	o.bye_timeout_ms = 200;
+	tofu_engine *e = tu_engine(&o);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint64_t hid;
+	uint16_t cc = tu_hello(e, g, addr, &hid);
+	int fd = tu_raw_accept(lfd);
+	tu_post(e, g, cc, TOFU_OP_BYE_REQUEST, 0, NULL);
+	tofu_header h;
+	assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1); /* Hello */
+	assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+	assert_int_equal(h.proto, TOFU_OP_BYE_REQUEST);
+	assert_null(tu_recv_within(g, 100));
+	tofu_msg *m = tu_recv(g);
+	tu_check_closed(e, &m, cc, hid, TOFU_STATUS_CHANNEL_CLOSED);
+	/* Graceful: the peer reads end of stream. */
+	assert_int_equal(tu_raw_wait_eof(fd, TU_TIMEOUT_MS), 1);
+	close(fd);
+	close(lfd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* Group destroy and engine shutdown still write the frames already queued
+ * before the graceful close (WIRE-8.6.8); nothing is delivered. */
+static void destroy_flushes(void **state, int engine)
+{
+	int uds = (intptr_t)*state != 0;
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint16_t cc = tu_hello(e, g, addr, NULL);
+	int fd = tu_raw_accept(lfd);
+	enum { N = 50 };
+	for (int i = 0; i < N; i++)
+		tu_post(e, g, cc, TOFU_OP_SIGNAL, 500 + (uint64_t)i, "queued");
+	if (engine) {
+		tofu_engine_destroy(e);
+	} else {
+		tofu_group_destroy(g);
+	}
+	tofu_header h;
+	assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+	assert_int_equal(h.proto, TOFU_OP_HELLO_REQUEST);
+	for (int i = 0; i < N; i++) {
+		uint8_t b[16];
+		assert_int_equal(tu_raw_read_frame(fd, &h, b, sizeof(b)), 1);
+		assert_int_equal(h.message_id, 500 + (uint64_t)i);
+		assert_memory_equal(b, "queued", 6);
+	}
+	assert_int_equal(tu_raw_wait_eof(fd, TU_TIMEOUT_MS), 1);
+	close(fd);
+	close(lfd);
+	if (!engine)
+		tofu_engine_destroy(e);
+}
+
+static void test_group_destroy_flushes(void **state)
+{
+	destroy_flushes(state, 0);
+}
+
+static void test_engine_destroy_flushes(void **state)
+{
+	destroy_flushes(state, 1);
+}
+
+/* An internal_a message never overtakes the HelloRequest (WIRE-8.2.1). */
+static void test_oob_after_hello(void **state)
+{
+	int uds = (intptr_t)*state != 0;
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	for (int k = 0; k < 20; k++) {
+		uint64_t hid;
+		uint16_t cc = tu_hello(e, g, addr, &hid);
+		tofu_msg *m = NULL;
+		assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+		tofu_msg_set_channel(m, cc);
+		tofu_msg_set_oob(m, 1);
+		assert_int_equal(tofu_post(g, &m, NULL), 0);
+		int fd = tu_raw_accept(lfd);
+		tofu_header h;
+		assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+		assert_int_equal(h.proto, TOFU_OP_HELLO_REQUEST);
+		assert_int_equal(h.message_id, hid);
+		assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+		assert_int_equal(h.proto, 0x40);
+		close(fd);
+		assert_int_equal(tu_wait_closed(e, g, cc, TOFU_STATUS_RECV_FAILED), 0);
+	}
+	close(lfd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* `uds|@`: the kernel picks an abstract name, reported in ~bound_to. */
+static void test_uds_autobind(void **state)
+{
+	(void)state;
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	char bound[256];
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	assert_int_equal(tofu_msg_prepare_welcome(m, "uds|@"), 0);
+	assert_int_equal(tofu_post(g, &m, NULL), 0);
+	m = tu_recv(g);
+	assert_int_equal(tofu_msg_status(m), 0);
+	const char *v;
+	size_t vl;
+	assert_true(tofu_msg_find_header(m, TOFU_HEADER_BOUND_TO, &v, &vl));
+	assert_true(vl > 5 && vl < sizeof(bound));
+	memcpy(bound, v, vl);
+	bound[vl] = 0;
+	tofu_put(e, &m);
+	assert_true(strncmp(bound, "uds|@", 5) == 0);
+	int fd = tu_raw_connect(bound);
+	assert_true(fd >= 0);
+	tu_raw_frame(fd, 1, TOFU_OP_SIGNAL, 0, 3, NULL, "x");
+	m = tu_recv(g);
+	assert_int_equal(tofu_msg_id(m), 3);
+	tofu_put(e, &m);
+	close(fd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
 #define PER_T(f)                                                                                   \
 	cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1),          \
 	    cmocka_unit_test_prestate(f, (void *)2)
@@ -651,6 +910,14 @@ int main(void)
 	    PER_T(test_engine_destroy_with_open_channels),
 	    cmocka_unit_test(test_ipv6_hostnames_two_engines),
 	    cmocka_unit_test(test_send_failed),
+	    PER_T2(test_open_fin),
+	    PER_T2(test_open_rst),
+	    PER_T(test_simultaneous_bye),
+	    PER_T2(test_bye_timeout),
+	    PER_T2(test_group_destroy_flushes),
+	    PER_T2(test_engine_destroy_flushes),
+	    PER_T2(test_oob_after_hello),
+	    cmocka_unit_test(test_uds_autobind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,8 @@ static void test_pool_exhaustion_and_recovery(void **state)
 		assert_true(nheld < 64);
 		held[nheld++] = m;
 	}
-	assert_true(repeats <= 1);
+	/* One pool_empty Signal per pause (WIRE-8.8.4). */
+	assert_int_equal(repeats, 0);
 
 	/* Recovery: put everything back; every request arrives, in order. */
 	for (int i = 0; i < nheld; i++)
@@ -154,6 +155,13 @@ static void test_max_connections(void **state)
 	assert_true(r == 1 || r == -2);
 	close(x);
 	assert_null(tu_recv_within(g, 50));
+	/* A HelloRequest at the limit is refused by post (WIRE-8.1.9). */
+	tofu_msg *h = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &h), 0);
+	assert_int_equal(tofu_msg_prepare_hello(h, bound), 0);
+	assert_int_equal(tofu_post(g, &h, NULL), TOFU_STATUS_NOT_ALLOWED);
+	assert_int_equal(tofu_msg_status(h), TOFU_STATUS_NOT_ALLOWED);
+	tofu_put(e, &h);
 	/* One leaves; a new one fits again. */
 	close(fds[0]);
 	tofu_msg *m = tu_recv(g);

@@ -135,11 +135,14 @@ static void test_post_validation(void **state)
 	assert_int_equal(tofu_post(g, NULL, NULL), TOFU_STATUS_NULL_MESSAGE);
 	assert_int_equal(tofu_post(g, &m, NULL), TOFU_STATUS_NULL_MESSAGE);
 
-	/* Opcodes 10-15 and WelcomeResponse: refused, status untouched. */
+	/* Opcodes 10-15 and WelcomeResponse: refused (WIRE-9.4.2); the
+	 * caller keeps the message, only its status byte changes. */
 	for (int op = 9; op < 16; op++) {
 		m = fresh(e, op, 5, 1);
-		tofu_msg_header(m)->status = 42;
-		rejects(g, &m, TOFU_STATUS_INVALID_OP_CODE, 42);
+		tofu_msg_header(m)->proto |= TOFU_PROTO_ORIGIN_MASK;
+		rejects(g, &m, TOFU_STATUS_INVALID_OP_CODE, TOFU_STATUS_INVALID_OP_CODE);
+		assert_int_equal(tofu_msg_origin(m), 1);
+		assert_int_equal(tofu_msg_opcode(m), op);
 		tofu_put(e, &m);
 	}
 	/* Response roles need an id; status byte set as in Zig. */

@@ -63,8 +63,13 @@ typedef struct tofu_options {
 	 * the limit are closed at once (0 = unlimited). */
 	uint32_t max_connections;
 	/* Most time a peer may take to complete a frame once its first byte
-	 * arrived; then the channel closes with recv_failed (0 = no limit). */
+	 * arrived; then the channel closes with recv_failed (0 = 30000,
+	 * TOFU_TIMEOUT_NONE = no limit). Suspended while the pool is empty. */
 	uint32_t frame_timeout_ms;
+	/* Most time a channel stays open after this side wrote a bye frame;
+	 * then it closes with channel_closed (0 = 30000, TOFU_TIMEOUT_NONE =
+	 * no limit). */
+	uint32_t bye_timeout_ms;
 	/* Most bytes of frames queued (posted, not yet written) per channel;
 	 * a post over it fails with TOFU_STATUS_NOT_ALLOWED (0 = unlimited). */
 	size_t max_outbound_bytes;
@@ -77,6 +82,8 @@ typedef struct tofu_options {
 	 * shutdown(SHUT_WR) before it is closed anyway (0 = 1000 ms). */
 	uint32_t close_linger_ms;
 } tofu_options;
+
+#define TOFU_TIMEOUT_NONE UINT32_MAX
 
 /* Fills *o with the defaults (all zero = defaults). */
 void tofu_options_init(tofu_options *o);
