@@ -62,6 +62,7 @@ typedef struct tofu_options {
 	/* Most open data channels (client + accepted); accepted sockets over
 	 * the limit are closed at once (0 = unlimited). */
 	uint32_t max_connections;
+	/* Timeouts: TOFU_TIMEOUT_NONE disables. */
 	/* Most time a peer may take to complete a frame once its first byte
 	 * arrived; then the channel closes with recv_failed (0 = 30000,
 	 * TOFU_TIMEOUT_NONE = no limit). Suspended while the pool is empty. */
@@ -189,28 +190,37 @@ int tofu_group_create(tofu_engine *e, tofu_group **out);
  * blocked on the group returns TOFU_STATUS_SHUTDOWN_STARTED first. */
 void tofu_group_destroy(tofu_group *g);
 
-/* Posts *msg: validates and prepares it as Zig's check_and_prepare does
- * (forces origin = application and status = 0, assigns message_id from the
- * process-wide counter when 0, assigns a random channel for Welcome/Hello
- * posted with channel 0), then hands it to the reactor.
+/* Posts *msg: validates it (spec WIRE-9.5, in this order; the first
+ * failing check decides), prepares it as Zig's check_and_prepare does
+ * (origin = application, status 0, lengths, message_id from the
+ * process-wide counter when 0, a random channel for Welcome/Hello posted
+ * with channel 0), then hands it to the reactor.
  * Success: 0, *msg = NULL (the engine owns it), *prepared (if not NULL) =
  * the final header (channel, id, lengths). The outcome arrives later via
  * tofu_wait_receive.
- * Failure: a status, the caller keeps *msg; for the checks Zig makes the
- * message's status byte is set to the same number:
- *   TOFU_STATUS_NULL_MESSAGE          msg or *msg NULL
- *   TOFU_STATUS_INVALID_OP_CODE       opcode 10-15, or WelcomeResponse (9)
+ * Failure: a status; the caller keeps *msg with its status byte set to that
+ * status and nothing else changed:
+ *   TOFU_STATUS_NULL_MESSAGE          msg or *msg NULL (nothing set)
+ *   TOFU_STATUS_SHUTDOWN_STARTED      group or engine being destroyed
+ *   TOFU_STATUS_INVALID_OP_CODE       opcode 9 (WelcomeResponse) to 15
  *   TOFU_STATUS_INVALID_MESSAGE_ID    response-role opcode with id 0
  *   TOFU_STATUS_INVALID_MORE_USAGE    more = 1 on hello/bye/welcome
  *   TOFU_STATUS_INVALID_CHANNEL_NUMBER channel 0 on other opcodes; non-zero
  *                                     channel on Welcome/Hello; channel not
  *                                     open; data posted to a listener
  *   TOFU_STATUS_INVALID_MCHN_GROUP    channel belongs to another group
- *   TOFU_STATUS_WRONG_ADDRESS         Welcome/Hello without text headers
- *   TOFU_STATUS_NOT_ALLOWED           max_outbound_bytes of the channel
- *                                     would be exceeded (retry later)
+ *   TOFU_STATUS_INVALID_HEADERS_LEN   text headers > 65535
+ *   TOFU_STATUS_WRONG_ADDRESS         Hello without ~connect_to / Welcome
+ *                                     without ~listen_on (first address
+ *                                     header decides)
+ *   TOFU_STATUS_INVALID_BODY_LEN      body > 65535
+ *   TOFU_STATUS_NOT_ALLOWED           Hello while max_connections data
+ *                                     channels are open, or the channel's
+ *                                     max_outbound_bytes would be exceeded
+ *                                     (retry later; abort exempt)
  *   TOFU_STATUS_ALLOCATION_FAILED     no free channel number
- *   TOFU_STATUS_SHUTDOWN_STARTED      group or engine being destroyed */
+ * A malformed address value is reported by the failure delivery
+ * (invalid_address), not by post. */
 int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared);
 
 #define TOFU_WAIT_INFINITE UINT64_MAX
