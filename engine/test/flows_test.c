@@ -304,6 +304,41 @@ static void hello_to_raw(void **state, int rst)
 	assert_memory_equal(buf, want, strlen(want));
 	assert_int_equal(h.body_len, 0);
 
+	/* Byte-exact frame (reference E4): header fields big-endian, then
+	 * the body; no text headers. */
+	tu_post(e, g, cc, TOFU_OP_REQUEST, 2, "hello");
+	uint8_t raw[21];
+	struct pollfd rp = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+	while (got < sizeof(raw) && poll(&rp, 1, TU_TIMEOUT_MS) == 1) {
+		ssize_t n = recv(fd, raw + got, sizeof(raw) - got, 0);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	uint8_t want4[21] = {(uint8_t)(cc >> 8),
+			     (uint8_t)cc,
+			     0x00,
+			     0x00,
+			     0,
+			     0,
+			     0,
+			     0,
+			     0,
+			     0,
+			     0,
+			     2,
+			     0,
+			     0,
+			     0,
+			     5,
+			     'h',
+			     'e',
+			     'l',
+			     'l',
+			     'o'};
+	assert_int_equal(got, sizeof(raw));
+	assert_memory_equal(raw, want4, sizeof(raw));
+
 	/* The peer's channel number is replaced by ours on delivery. */
 	tu_raw_frame(fd, 0x4d2, 0x04, 0, 5000, NULL, NULL);
 	tofu_msg *m = expect(g, TOFU_OP_HELLO_RESPONSE, cc);

@@ -301,13 +301,15 @@ int tu_raw_wait_eof(int fd, unsigned ms)
 	return 0;
 }
 
-void tu_raise_nofile(unsigned n)
+int tu_raise_nofile(unsigned n)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
+		return 0;
 	if (rl.rlim_cur >= n)
-		return;
-	rl.rlim_cur = rl.rlim_max < n ? rl.rlim_max : n;
-	setrlimit(RLIMIT_NOFILE, &rl);
+		return 1;
+	if (rl.rlim_max < n)
+		return 0;
+	rl.rlim_cur = n;
+	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
 }

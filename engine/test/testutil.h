@@ -67,7 +67,7 @@ int tu_raw_read_frame(int fd, tofu_header *h, uint8_t *buf, size_t cap);
 /* Waits for EOF (1), RST (-2) or data (0) within ms; -1 on timeout. */
 int tu_raw_wait_eof(int fd, unsigned ms);
 
-/* Raises RLIMIT_NOFILE to at least n (best effort). */
-void tu_raise_nofile(unsigned n);
+/* Raises RLIMIT_NOFILE to at least n; 0 when the hard limit is lower. */
+int tu_raise_nofile(unsigned n);
 
 #endif
