@@ -11,7 +11,7 @@ debs=(
 # Foreign-architecture packages: cmocka for the s390x (big-endian) tests.
 foreign_arch=s390x
 foreign_debs=(libcmocka-dev:s390x)
-pips=(hypothesis pytest)
+pips=(hypothesis pytest jsonschema)
 
 missing=()
 for p in "${debs[@]}"; do
