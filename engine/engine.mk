@@ -34,7 +34,7 @@ test-engine: $(patsubst %,$(BUILD)/asan/engine/test/%_test,$(ENGINE_TESTS))
 test-engine-tsan: $(patsubst %,$(BUILD)/tsan/engine/test/%_test,$(ENGINE_TSAN_TESTS))
 	@set -e; for t in $^; do echo "== (tsan) $$t"; TSAN_OPTIONS=halt_on_error=1 $$t; done
 valgrind-engine: $(patsubst %,$(BUILD)/rel/engine/test/%_test,$(ENGINE_TESTS))
-	@set -e; for t in $^; do TOFU_TEST_SLOW=1 valgrind -q --error-exitcode=1 --leak-check=full \
+	@set -e; for t in $^; do TOFU_TEST_UNDER_VALGRIND=1 valgrind -q --error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect,possible $$t >/dev/null; echo "valgrind clean: $$t"; done
 
 # Shared library: engine + codec in one libtofu.so (rel objects are -fPIC).
