@@ -589,8 +589,6 @@ static void send_pool_empty(struct reactor *r, struct chan *c)
 }
 
 /* The pool is empty: keep what was read, stop reading the socket (the peer
- * is pushed back by TCP/UDS flow control), tell the app, wait for a put. */
-/* The pool is empty: keep what was read, stop reading the socket (the peer
  * is pushed back by TCP/UDS flow control), tell the app once per pause
  * (WIRE-8.8.3/4), wait for a put. */
 static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_t restlen,
