@@ -24,7 +24,8 @@
  * Environment: BENCH_SCALE (default 1: 10^6 messages, 10^5 round trips),
  * BENCH_ROUNDS (default 3), BENCH_CONNS (comma list, default
  * 1,100,1000,10000), BENCH_ONLY (substring filter: "tput", "lat", "scale"),
- * BENCH_ENGINE_ONLY=1 (skip the baselines: for profiling the engine alone).
+ * BENCH_ENGINE_ONLY=1 (skip the baselines: for profiling the engine alone),
+ * BENCH_POOL_MAX (engine pool_max, default 65536).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +59,9 @@ static double g_scale = 1.0;
 static int g_rounds = 3;
 static const char *g_only = "";
 static unsigned g_seq;
+/* Most messages each engine's pool keeps (BENCH_POOL_MAX). Messages in
+ * flight beyond it are malloc'ed and freed per message. */
+static uint32_t g_pool_max = 65536;
 
 static uint64_t now_ns(void)
 {
@@ -497,10 +501,10 @@ static void eng_open(struct epair *p, int kind, size_t k)
 	/* Sender: bounded queue per channel, so a fast poster gets
 	 * not_allowed and waits instead of queueing 10^6 messages. */
 	so.pool_initial = 1024;
-	so.pool_max = 4096;
+	so.pool_max = g_pool_max;
 	so.max_outbound_bytes = 256 * 1024;
 	ro.pool_initial = 1024;
-	ro.pool_max = 4096;
+	ro.pool_max = g_pool_max;
 	if (tofu_engine_create(&so, &p->se) || tofu_engine_create(&ro, &p->re) ||
 	    tofu_group_create(p->se, &p->sg) || tofu_group_create(p->re, &p->rg))
 		DIE("engine create");
@@ -746,7 +750,7 @@ static void scale_child(int rfd, int wfd, size_t k, size_t n)
 	tofu_options so;
 	tofu_options_init(&so);
 	so.pool_initial = 1024;
-	so.pool_max = 4096;
+	so.pool_max = g_pool_max;
 	so.max_outbound_bytes = 256 * 1024;
 	if (tofu_engine_create(&so, &p.se) || tofu_group_create(p.se, &p.sg))
 		DIE("child engine");
@@ -915,6 +919,9 @@ int main(void)
 	s = getenv("BENCH_ROUNDS");
 	if (s && atoi(s) > 0)
 		g_rounds = atoi(s);
+	s = getenv("BENCH_POOL_MAX");
+	if (s && atoi(s) > 0)
+		g_pool_max = (uint32_t)atoi(s);
 	s = getenv("BENCH_ONLY");
 	if (s)
 		g_only = s;
@@ -940,8 +947,9 @@ int main(void)
 	int zmaj, zmin, zpat;
 	zmq_version(&zmaj, &zmin, &zpat);
 	printf("engine_bench: %zu messages per throughput run, %zu round trips per latency run, "
-	       "best of %d interleaved rounds; libzmq %d.%d.%d\n",
-	       n_tput, n_lat, g_rounds, zmaj, zmin, zpat);
+	       "best of %d interleaved rounds; libzmq %d.%d.%d; engine pool_max %u, "
+	       "max_outbound_bytes 256 KiB\n",
+	       n_tput, n_lat, g_rounds, zmaj, zmin, zpat, g_pool_max);
 	fflush(stdout);
 
 	/* Throughput [transport][size][impl], latency [transport][impl]. */
