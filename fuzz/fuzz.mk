@@ -95,7 +95,7 @@ FUZZ_REPLAY_BINS = $(patsubst %,$(BUILD)/asan/fuzz/bin/fuzz_%,$(FUZZ_HARNESSES))
 FUZZ_RUN := bash fuzz/tools/run-libfuzzer.sh
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-replay fuzz-regress fuzz-merge fuzz-coverage \
-	fuzz-afl fuzz-afl-build fuzz-afl-cmin fuzz-ref-check fuzz-seeds fuzz-record
+	fuzz-afl fuzz-afl-build fuzz-afl-cmin fuzz-ref-check fuzz-seeds fuzz-record fuzz-stats
 
 fuzz-build: $(FUZZ_LF_BINS) $(FUZZ_REPLAY_BINS)
 
@@ -150,6 +150,10 @@ fuzz-afl: $(FUZZ_AFL_BINS)
 fuzz-afl-cmin: $(patsubst %,$(FUZZ_OUT)/afl/bin/fuzz_%,$(FUZZ_HARNESSES))
 	@set -e; for h in $(FUZZ_HARNESSES); do \
 		bash fuzz/tools/run-afl.sh $$h cmin $(FUZZ_OUT); done
+
+# Totals of fuzz/campaigns.log per harness.
+fuzz-stats:
+	@$(PYTHON) fuzz/tools/stats.py fuzz/campaigns.log
 
 # Regenerates the seed corpora from the reference frames and the shared
 # vectors (then `make fuzz-merge` minimises them).

@@ -2,11 +2,14 @@
  * fuzz/fuzz_engine.c - the engine's receive path, end to end: the input is
  * written by a peer socket into a live engine channel.
  *
- * Once per process: an engine with a small bounded pool (2 preallocated, at
- * most 4 kept) and a group listening on a Linux abstract Unix socket. Per
+ * Once per process: two engines, each with a bounded pool and a group
+ * listening on a Linux abstract Unix socket. Inputs whose size is 7 mod 8
+ * go to the one with a tiny pool (4 preallocated, at most 8 kept), where any
+ * input of more than four frames runs the starve/resume path (pool_empty,
+ * stash, wake on put); the others go to one whose pool (64/128) rarely runs
+ * dry, since each starved frame costs a round trip between the threads. Per
  * input: write it into the peer socket, then take every delivery it causes,
- * putting each message back at once (so a stream of many frames drives the
- * pool empty and exercises the starve/resume path).
+ * putting each message back at once.
  *   - An input the model says leaves the channel open (valid frames only,
  *     ending at a frame boundary) keeps the connection for the next input:
  *     the channel is then exactly as a fresh one at a boundary, and sparing
@@ -40,44 +43,66 @@
 
 #define WAIT_NS (10 * TOFU_WAIT_SECOND)
 
-static tofu_engine *eng;
-static tofu_group *grp;
-static struct sockaddr_un addr;
-static socklen_t addr_len;
+/* One engine, its listening group and the peer side of its channel. */
+struct rig {
+	tofu_engine *eng;
+	tofu_group *grp;
+	struct sockaddr_un addr;
+	socklen_t addr_len;
+	/* the peer connection, kept while the channel stays open */
+	int peer;
+	int have_cn;
+	uint16_t cn;
+	uint64_t first_id;
+	/* connections are made and closed in batches (see reconnect) */
+	int spare[32], n_spare;
+	int dead[32], n_dead;
+};
+enum { BATCH = 32 };
+static struct rig rigs[2];
 
 static void teardown(void)
 {
-	tofu_group_destroy(grp);
-	tofu_engine_destroy(eng);
+	for (int i = 0; i < 2; i++) {
+		tofu_group_destroy(rigs[i].grp);
+		tofu_engine_destroy(rigs[i].eng);
+	}
+}
+
+static void rig_setup(struct rig *r, int idx, uint32_t pool_initial, uint32_t pool_max)
+{
+	tofu_options o;
+	tofu_options_init(&o);
+	o.pool_initial = pool_initial;
+	o.pool_max = pool_max;
+	FUZZ_CHECK(tofu_engine_create(&o, &r->eng) == 0, "engine_create");
+	FUZZ_CHECK(tofu_group_create(r->eng, &r->grp) == 0, "group_create");
+
+	char name[64];
+	snprintf(name, sizeof name, "tofu-fuzz-engine-%d-%d", (int)getpid(), idx);
+	char value[80];
+	snprintf(value, sizeof value, "uds|@%s", name);
+	tofu_msg *m = NULL;
+	FUZZ_CHECK(tofu_get(r->eng, TOFU_GET_ALWAYS, &m) == 0 && m, "get");
+	FUZZ_CHECK(tofu_msg_prepare_welcome(m, value) == 0, "prepare_welcome");
+	FUZZ_CHECK(tofu_post(r->grp, &m, NULL) == 0, "post welcome");
+	FUZZ_CHECK(tofu_wait_receive(r->grp, WAIT_NS, &m) == 0 && m, "no WelcomeResponse");
+	FUZZ_CHECK(tofu_msg_opcode(m) == TOFU_OP_WELCOME_RESPONSE && tofu_msg_status(m) == 0,
+		   "listen failed: opcode %d status %d", tofu_msg_opcode(m), tofu_msg_status(m));
+	tofu_put(r->eng, &m);
+
+	memset(&r->addr, 0, sizeof r->addr);
+	r->addr.sun_family = AF_UNIX;
+	size_t n = strlen(name);
+	memcpy(r->addr.sun_path + 1, name, n); /* leading NUL: abstract */
+	r->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	r->peer = -1;
 }
 
 static void setup(void)
 {
-	tofu_options o;
-	tofu_options_init(&o);
-	o.pool_initial = 8;
-	o.pool_max = 16;
-	FUZZ_CHECK(tofu_engine_create(&o, &eng) == 0, "engine_create");
-	FUZZ_CHECK(tofu_group_create(eng, &grp) == 0, "group_create");
-
-	char name[64];
-	snprintf(name, sizeof name, "tofu-fuzz-engine-%d", (int)getpid());
-	char value[80];
-	snprintf(value, sizeof value, "uds|@%s", name);
-	tofu_msg *m = NULL;
-	FUZZ_CHECK(tofu_get(eng, TOFU_GET_ALWAYS, &m) == 0 && m, "get");
-	FUZZ_CHECK(tofu_msg_prepare_welcome(m, value) == 0, "prepare_welcome");
-	FUZZ_CHECK(tofu_post(grp, &m, NULL) == 0, "post welcome");
-	FUZZ_CHECK(tofu_wait_receive(grp, WAIT_NS, &m) == 0 && m, "no WelcomeResponse");
-	FUZZ_CHECK(tofu_msg_opcode(m) == TOFU_OP_WELCOME_RESPONSE && tofu_msg_status(m) == 0,
-		   "listen failed: opcode %d status %d", tofu_msg_opcode(m), tofu_msg_status(m));
-	tofu_put(eng, &m);
-
-	memset(&addr, 0, sizeof addr);
-	addr.sun_family = AF_UNIX;
-	size_t n = strlen(name);
-	memcpy(addr.sun_path + 1, name, n); /* leading NUL: abstract */
-	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	rig_setup(&rigs[0], 0, 64, 128);
+	rig_setup(&rigs[1], 1, 4, 8);
 	atexit(teardown);
 }
 
@@ -163,53 +188,44 @@ static void write_all(int fd, const uint8_t *p, size_t n)
 /* The next delivery. Polls (yielding the CPU to the reactor) before it
  * blocks: a blocking wait costs a sleep and a wake-up per input, which on
  * two shared cores halves the executions per second. */
-static int next_delivery(tofu_msg **m)
+static int next_delivery(struct rig *r, tofu_msg **m)
 {
 	for (int i = 0; i < 200; i++) {
-		int rc = tofu_wait_receive(grp, 0, m);
+		int rc = tofu_wait_receive(r->grp, 0, m);
 		if (rc != 0 || *m != NULL)
 			return rc;
 		sched_yield();
 	}
-	return tofu_wait_receive(grp, WAIT_NS, m);
+	return tofu_wait_receive(r->grp, WAIT_NS, m);
 }
-
-/* The peer connection, kept while the channel stays open. */
-static int peer = -1;
-static int have_cn;
-static uint16_t cn;
-static uint64_t first_id;
 
 /* Connections are made and closed in batches: each connect and each final
  * close wakes the reactor, and one wake-up per batch instead of per input
  * triples the executions per second of inputs that close the channel. */
-enum { BATCH = 32 };
-static int spare[BATCH], n_spare;
-static int dead[BATCH], n_dead;
-
-static void reconnect(void)
+static void reconnect(struct rig *r)
 {
-	if (n_spare == 0) {
+	if (r->n_spare == 0) {
 		for (int i = 0; i < BATCH; i++) {
 			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			FUZZ_CHECK(fd >= 0, "socket: %s", strerror(errno));
-			FUZZ_CHECK(connect(fd, (struct sockaddr *)&addr, addr_len) == 0,
+			FUZZ_CHECK(connect(fd, (struct sockaddr *)&r->addr, r->addr_len) == 0,
 				   "connect: %s", strerror(errno));
-			spare[BATCH - 1 - i] = fd; /* used in connect order */
+			r->spare[BATCH - 1 - i] = fd; /* used in connect order */
 		}
-		n_spare = BATCH;
+		r->n_spare = BATCH;
 	}
-	peer = spare[--n_spare];
-	have_cn = 0;
+	r->peer = r->spare[--r->n_spare];
+	r->have_cn = 0;
 }
 
-static void retire(int fd)
+static void retire(struct rig *r)
 {
-	dead[n_dead++] = fd;
-	if (n_dead == BATCH) {
-		for (int i = 0; i < n_dead; i++)
-			close(dead[i]);
-		n_dead = 0;
+	r->dead[r->n_dead++] = r->peer;
+	r->peer = -1;
+	if (r->n_dead == BATCH) {
+		for (int i = 0; i < r->n_dead; i++)
+			close(r->dead[i]);
+		r->n_dead = 0;
 	}
 }
 
@@ -217,27 +233,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, setup);
+	struct rig *r = &rigs[size % 8 == 7];
 
 	struct expect x;
 	model(data, size, &x);
 
-	if (peer < 0)
-		reconnect();
-	write_all(peer, data, size);
+	if (r->peer < 0)
+		reconnect(r);
+	write_all(r->peer, data, size);
 	if (!x.open)
-		shutdown(peer, SHUT_WR);
+		shutdown(r->peer, SHUT_WR);
 
 	size_t got = 0;
 	while (got < x.nframes || !x.open) {
 		tofu_msg *m = NULL;
-		int rc = next_delivery(&m);
+		int rc = next_delivery(r, &m);
 		FUZZ_CHECK(rc == 0 && m != NULL,
 			   "no delivery within 10 s (rc %d) after %zu of %zu frames", rc, got,
 			   x.nframes);
 		const tofu_header *h = tofu_msg_header_const(m);
 		if (tofu_msg_origin(m)) {
 			if (h->status == TOFU_STATUS_POOL_EMPTY) {
-				tofu_put(eng, &m);
+				tofu_put(r->eng, &m);
 				continue;
 			}
 			FUZZ_CHECK(h->status == TOFU_STATUS_CHANNEL_CLOSED &&
@@ -247,8 +264,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(!x.open, "channel closed, but the input leaves it open");
 			FUZZ_CHECK(got == x.nframes, "closed after %zu frames, %zu expected", got,
 				   x.nframes);
-			FUZZ_CHECK(!have_cn || h->channel_number == cn, "closed channel %u, not %u",
-				   h->channel_number, cn);
+			FUZZ_CHECK(!r->have_cn || h->channel_number == r->cn,
+				   "closed channel %u, not %u", h->channel_number, r->cn);
 			const char *v = NULL;
 			size_t vl = 0;
 			const char *want = tofu_status_name(x.reason);
@@ -256,24 +273,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   1 &&
 				       vl == strlen(want) && memcmp(v, want, vl) == 0,
 				   "close reason '%.*s', expected '%s'", (int)vl, v ? v : "", want);
-			FUZZ_CHECK(!have_cn || h->message_id == first_id,
+			FUZZ_CHECK(!r->have_cn || h->message_id == r->first_id,
 				   "close Signal id %llu, first frame's %llu",
-				   (unsigned long long)h->message_id, (unsigned long long)first_id);
-			tofu_put(eng, &m);
-			retire(peer);
-			peer = -1;
+				   (unsigned long long)h->message_id,
+				   (unsigned long long)r->first_id);
+			tofu_put(r->eng, &m);
+			retire(r);
 			break;
 		}
 		FUZZ_CHECK(got < x.nframes, "frame %zu delivered, only %zu expected", got,
 			   x.nframes);
-		if (!have_cn) {
-			have_cn = 1;
-			cn = h->channel_number;
-			first_id = h->message_id;
+		if (!r->have_cn) {
+			r->have_cn = 1;
+			r->cn = h->channel_number;
+			r->first_id = h->message_id;
 		}
-		check_frame(m, data + x.off[got], got, cn);
+		check_frame(m, data + x.off[got], got, r->cn);
 		got++;
-		tofu_put(eng, &m);
+		tofu_put(r->eng, &m);
 	}
 	free(x.off);
 	return 0;

@@ -20,7 +20,9 @@ common=(-timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
 # The engine allocates on its own thread, so libFuzzer's per-input leak
 # check (mallocs != frees within one input) fires spuriously and then scans
 # the whole heap every input; engine leaks are valgrind's job (engine tests).
-[ "$h" = engine ] && common+=(-detect_leaks=0)
+# Inputs up to 1 KiB (up to 64 frames) exercise the receive path as well
+# as 4 KiB ones, at twice the executions per second.
+[ "$h" = engine ] && common+=(-detect_leaks=0 -max_len=1024)
 
 # stat::number_of_executed_units etc. from libFuzzer's final stats
 stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1; }
@@ -48,13 +50,23 @@ campaign)
 	echo "== fuzz campaign $h: ${secs}s, log $log"
 	set +e
 	"$bin" "${common[@]}" -max_total_time="$secs" "$@" "$work" "${seeds[@]}" 2>&1 | tee "$log" |
-		grep --line-buffered -E '^#[0-9]+.*(pulse|NEW)|ERROR|ORACLE|SUMMARY|^stat::'
+		grep --line-buffered -E '^#[0-9]+.*(pulse|NEW)|^#[0-9]+:|ERROR|ORACLE|SUMMARY|^stat::'
 	st=("${PIPESTATUS[@]}")
 	set -e
 	rc=${st[0]}
 	execs=$(stat number_of_executed_units "$log")
 	eps=$(stat average_exec_per_sec "$log")
 	cov=$(lastcov "$log")
+	# -fork=N (e.g. with -ignore_crashes=1 past an open finding) prints
+	# "#<execs>: cov: C ft: F corp: K exec/s E ..." lines instead.
+	if [ -z "$execs" ]; then
+		fl=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
+		execs=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$fl")
+		eps=$(grep -o 'exec/s:\? [0-9]*' <<<"$fl" | grep -o '[0-9]*$')
+		cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' <<<"$fl")
+		crashes=$(grep -o 'oom/timeout/crash: [0-9/]*' <<<"$fl")
+		cov="$cov fork ${crashes:-}"
+	fi
 	printf '%s\t%s\t%ss\texecs=%s\texec/s=%s\t%s\tcampaign_corpus=%s\trc=%s\n' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$h" "$secs" "${execs:-0}" "${eps:-0}" "$cov" \
 		"$(ls "$work" | wc -l)" "$rc" >>fuzz/campaigns.log
