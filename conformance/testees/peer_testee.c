@@ -37,6 +37,7 @@ static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
 static int holding, stopping;
 static uint16_t listener_channel;
+static int listen_failed;
 
 static int broken(const char *mode)
 {
@@ -180,11 +181,18 @@ static void *receiver(void *arg)
 		if (!m)
 			continue;
 		emit_recv(m);
+		if (listen_failed && tofu_msg_channel(m) == listener_channel &&
+		    tofu_msg_opcode(m) == TOFU_OP_SIGNAL &&
+		    tofu_msg_status(m) == TOFU_STATUS_CHANNEL_CLOSED) {
+			fflush(stdout);
+			_exit(1); /* the failed listener's final Signal: nothing left */
+		}
 		if (tofu_msg_opcode(m) == TOFU_OP_WELCOME_RESPONSE &&
 		    tofu_msg_channel(m) == listener_channel) {
 			if (tofu_msg_status(m)) {
-				fflush(stdout);
-				_exit(1);
+				listen_failed = 1;
+				tofu_put(eng, &m);
+				continue;
 			}
 			out o = {0};
 			const char *v;
@@ -338,9 +346,9 @@ int main(int argc, char **argv)
 	}
 	if (listen)
 		listener_channel = ph.channel_number;
+	emit_posted(&ph); /* before any event of the receiver thread */
 	if (pthread_create(&th, NULL, receiver, NULL))
 		return 1;
-	emit_posted(&ph);
 	if (!listen)
 		emit_str("{\"event\":\"ready\"}");
 	while (fgets(line, sizeof(line), stdin)) {

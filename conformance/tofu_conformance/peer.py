@@ -259,8 +259,10 @@ class Raw:
                 break
             self.buf = self.buf[used:]
             frames.append((h, th, body))
-        self.note(f"closed by peer: {how}; frames before: {[describe_frame(*f) for f in frames]}; "
-                  f"{len(self.buf)} stray bytes")
+        shown = [describe_frame(*f) for f in frames]
+        if len(shown) > 6:
+            shown = shown[:3] + [f"... {len(shown) - 6} more ..."] + shown[-3:]
+        self.note(f"closed by peer: {how}; {len(frames)} frames before: {shown}; {len(self.buf)} stray bytes")
         return how, frames
 
     def nothing_within(self, seconds):
@@ -333,6 +335,8 @@ class Session:
         self.testees.append(t)
         t.endpoint = ep
         t.ready()
+        for e in t.events:  # the Welcome's own events are not a later post's
+            e["_taken"] = True
         return t
 
     def connect_raw(self, t):

@@ -1,2 +1,2 @@
 """Every module here registers its cases on import."""
-from . import address, codec, hostile, lifecycle, receiver, stateful, textheaders  # noqa: F401
+from . import address, codec, hostile, lifecycle, local, receiver, stateful, textheaders  # noqa: F401

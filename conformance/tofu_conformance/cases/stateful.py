@@ -129,5 +129,5 @@ def state_machine(ctx):
         with session(ctx, transport) as sess:
             t = sess.listen(echo=False)
             machine = make_machine(sess, t, transport)
-            run_state_machine_as_test(machine, settings=ctx.hsettings(ci=6, thorough=60,
-                                                                       stateful_steps=ctx.examples(12, 40)))
+            run_state_machine_as_test(machine, settings=ctx.hsettings(ci=6, thorough=20,
+                                                                       stateful_steps=ctx.examples(12, 25)))
