@@ -267,6 +267,9 @@ def bye_returns_unsent(ctx):
         bye_id, after = uid(), uid()
         t.cmd(cmd="bye", channel=ch, message_id=bye_id)
         t.post(W.OP_SIGNAL, ch, after, body=b"late")
+        # the message must be accepted (queued behind the bye) before the
+        # channel can close
+        t.wait(lambda e: e["event"] == "posted" and e["message_id"] == after, "the late message accepted")
         raw.read_frame()
         raw.send_frame(opcode=W.OP_BYE_RESPONSE, message_id=bye_id)
         ret = t.wait_recv("the unsent message returned", message_id=after)

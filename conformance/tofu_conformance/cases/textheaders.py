@@ -421,7 +421,23 @@ def ser_round_trip(ctx):
             same("iterate(serialised)", iterate(c, bytes.fromhex(got[1])), ("ok", pairs_hex(pairs)), pairs)
 
 
-@case("WIRE-10.2.4", "codec", title="unlike Zig: no name trimming, no CR LF injection, no space after the colon")
+@case("WIRE-10.2.4", "codec", needs="codec+peer", title="unlike Zig: no name trimming, no CR LF injection, no space after the colon")
 def ser_zig_deviation(ctx):
-    serialiser_table(ctx, [([(b" a ", b"v")], "bad_name_char"), ([(b"a", b"1\r\n~connect_to:tcp|evil|1")], "bad_value_char"),
-                           ([(b"a", b"b")], b"a:b\r\n"), ([(b"a\r\n", b"v")], "bad_name_char")])
+    from .receiver import both
+
+    def codec_part():
+        serialiser_table(ctx, [([(b" a ", b"v")], "bad_name_char"), ([(b"a", b"1\r\n~connect_to:tcp|evil|1")], "bad_value_char"),
+                               ([(b"a", b"b")], b"a:b\r\n"), ([(b"a\r\n", b"v")], "bad_name_char")])
+
+    def peer_part():  # the engine's own header API refuses the injection too
+        from ..peer import session
+        from . import lifecycle as L
+        with session(ctx, "tcp") as sess:
+            t, raw, ch, hello = L.client(sess)
+            for name, value in ((b"a", b"1\r\n~connect_to:tcp|evil|1"), (b" a ", b"v"), (b"a", b"x\ny")):
+                t.post(W.OP_SIGNAL, ch, 77, headers=[(name, value)])
+                r = t.wait(lambda e: e["event"] in ("posted", "post_failed"), "the post's result")
+                expect(r["event"] == "post_failed" and r["status"] == W.STATUS_INVALID_MESSAGE,
+                       f"posting header {name!r}:{value!r}: {r} (must fail with invalid_message)")
+            expect(raw.nothing_within(0.3), "an injected header reached the wire")
+    both(ctx, codec_part, peer_part)
