@@ -171,8 +171,10 @@ def close_reason(ev):
 
 
 def is_final_signal(ev):
+    """The final Signal of a channel (WIRE-8.7.3). A returned Signal has the
+    same opcode, origin and status; the ~close_reason header tells them apart."""
     return ev.get("event") == "recv" and ev["opcode"] == W.OP_SIGNAL and ev["origin"] == 1 \
-        and ev["status"] == W.STATUS_CHANNEL_CLOSED
+        and ev["status"] == W.STATUS_CHANNEL_CLOSED and close_reason(ev) is not None
 
 
 class Raw:

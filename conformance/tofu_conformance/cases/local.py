@@ -383,3 +383,94 @@ def zig_no_validation(ctx):
     refused_frames(ctx, [O.make_header(channel_number=1, proto=0x12, status=22, message_id=1)], W.STATUS_INVALID_MESSAGE)
     refused_frames(ctx, [O.make_header(channel_number=1, proto=0x0B, message_id=1)], W.STATUS_INVALID_OP_CODE)
     refused_frames(ctx, [O.make_header(channel_number=1, proto=0x25, message_id=1)], W.STATUS_INVALID_MORE_USAGE)
+
+
+@case("WIRE-3.1.3", "hostile", needs="peer", title="opcodes 10-15 are invalid everywhere: posts fail, received frames are refused")
+def invalid_opcodes(ctx):
+    with session(ctx, "tcp") as sess:
+        t, raw, ch, hello = L.client(sess)
+        for op in range(10, 16):
+            t.post(op, ch, uid())
+            r = post_result(t)
+            expect(r["event"] == "post_failed" and r["status"] == W.STATUS_INVALID_OP_CODE, f"post of opcode {op}: {r}")
+        expect(raw.nothing_within(0.2), "an invalid opcode reached the wire")
+    refused_frames(ctx, [O.make_header(channel_number=1, proto=op, message_id=1) for op in (10, 12, 15)],
+                   W.STATUS_INVALID_OP_CODE)
+
+
+@case("WIRE-8.2.6", "wire", needs="peer", title="an engine does not reconnect on its own")
+def no_reconnect(ctx):
+    with session(ctx, "tcp") as sess:
+        lsock, addr = sess.raw_listener()
+        t = sess.connect_testee(addr)
+        ch = post_result(t)["channel"]
+        raw = sess.accept(lsock)
+        raw.read_frame()
+        raw.shutdown_write()
+        raw.close()
+        final_signal(t, ch)
+        lsock.settimeout(1.0)
+        try:
+            lsock.accept()
+            reconnected = True
+        except OSError:
+            reconnected = False
+        expect(not reconnected, "the testee connected again by itself")
+
+
+@case("WIRE-8.5.1", "wire", needs="peer", title="the abort ByeSignal closes at once: not written, returned, then unsent messages, then the final Signal")
+def abort_now(ctx):
+    with session(ctx, "uds") as sess:
+        t, raw, ch, hello = L.client(sess, opts=[])
+        t.cmd(cmd="hold", on=False)
+        big = "ef" * 60000
+        t.cmd(cmd="post", opcode=W.OP_SIGNAL, channel=ch, message_id=80_000, body=big, repeat=60)
+        t.cmd(cmd="close", channel=ch)
+        bs = t.wait_recv("the ByeSignal back", opcode=W.OP_BYE_SIGNAL, channel=ch)
+        fin = final_signal(t, ch, timeout=20)
+        how, frames = raw.read_until_closed(timeout=20)
+        expect(all(h["proto"] & 15 != W.OP_BYE_SIGNAL for h, _, _ in frames), "the abort ByeSignal was written")
+        expect(len(frames) < 60, "all 60 frames were written: the abort did not take effect at once")
+        i_bs, i_fin = t.events.index(bs), t.events.index(fin)
+        between = [e for e in t.events[i_bs + 1:i_fin] if e.get("event") == "recv" and e["channel"] == ch]
+        expect(all(e["origin"] == 1 and e["status"] == W.STATUS_CHANNEL_CLOSED and e["opcode"] == W.OP_SIGNAL
+                   for e in between), f"between the ByeSignal and the final Signal: {between[:3]}")
+
+
+@case("WIRE-8.7.2", "wire", needs="peer", title="a returned message keeps opcode, id, flags, headers and body, with origin 1 and the reason")
+def returned_intact(ctx):
+    with session(ctx, "tcp") as sess:
+        t, raw, ch, hello = L.client(sess)
+        bye_id, mid = uid(), 0x0102030405060708
+        t.cmd(cmd="bye", channel=ch, message_id=bye_id)
+        t.post(W.OP_REQUEST, ch, mid, headers=[(b"k", b"v")], body=b"payload", more=1, internal_b=1)
+        t.wait(lambda e: e["event"] == "posted" and e["message_id"] == mid, "the message accepted")
+        raw.read_frame()
+        raw.send_frame(opcode=W.OP_BYE_RESPONSE, message_id=bye_id)
+        ev = t.wait_recv("the returned message", message_id=mid)
+        want = dict(opcode=W.OP_REQUEST, origin=1, status=W.STATUS_CHANNEL_CLOSED, more=1, internal_b=1, channel=ch,
+                    text_headers=b"k:v\r\n".hex(), body=b"payload".hex())
+        got = {k: ev[k] for k in want}
+        expect(got == want, f"returned {got}, required {want}")
+
+
+@case("WIRE-8.7.12", "wire", needs="peer", title="a bye-completed close: the bye frame, unsent messages (channel_closed), then the final Signal")
+def bye_close_order(ctx):
+    with session(ctx, "tcp") as sess:
+        t, raw, ch, hello = L.client(sess)
+        bye_id, late = uid(), uid()
+        t.cmd(cmd="bye", channel=ch, message_id=bye_id)
+        t.post(W.OP_SIGNAL, ch, late)
+        t.wait(lambda e: e["event"] == "posted" and e["message_id"] == late, "the message accepted")
+        raw.read_frame()
+        raw.send_frame(opcode=W.OP_BYE_RESPONSE, message_id=bye_id)
+        fin = final_signal(t, ch)
+        seq = [(e["opcode"], e["origin"], e["message_id"]) for e in t.recvs(channel=ch)]
+        want = [(W.OP_BYE_RESPONSE, 0, bye_id), (W.OP_SIGNAL, 1, late), (W.OP_SIGNAL, 1, fin["message_id"])]
+        expect(seq == want, f"deliveries {seq}, required {want}")
+        expect(close_reason(fin) == "channel_closed", f"~close_reason {close_reason(fin)!r}")
+
+
+alias("WIRE-3.1.2", "WIRE-2.3.1", "opcodes 8-15 never appear on the wire")
+alias("WIRE-3.2.3", "WIRE-8.7.6", "end of stream is recv_failed; peer_disconnected is never delivered")
+alias("WIRE-8.7.10", "WIRE-7.5.1", "a refusal delivers the unsent messages and a final Signal naming the refusal's status")
