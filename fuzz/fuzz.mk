@@ -177,5 +177,5 @@ fuzz-record: $(CODEC_TESTEE) $(FUZZ_LF_BINS)
 		echo "fuzz-record $$h: $$(ls $(FUZZ_RECORD_DIR)/$$h | wc -l) inputs recorded"; done
 	$(MAKE) fuzz-merge FUZZ_HARNESSES="$(FUZZ_HARNESSES)"
 
-# TESTS += fuzz-smoke: added once green (see FUZZING.md, open findings)
+TESTS += fuzz-smoke
 FORMAT_SRCS += $(wildcard fuzz/*.c fuzz/*.h)

@@ -16,6 +16,7 @@ target() {
 	th_iter | th_validate) echo codec/src/textheaders.c ;;
 	address) echo codec/src/address.c ;;
 	stream) echo codec/src/frame.c ;;
+	engine) echo engine/src/*.c ;;
 	*) echo "$srcs" ;;
 	esac
 }
