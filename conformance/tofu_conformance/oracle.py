@@ -354,6 +354,8 @@ def format_address(a):
     path = (W.ADDRESS_ABSTRACT_PREFIX if a["abstract"] else b"") + a["path"]
     if len(path) > W.MAX_UDS_PATH_LEN or 0 in path or sep in path:
         raise CodecError("address_path")
+    if not a["abstract"] and a["path"].startswith(W.ADDRESS_ABSTRACT_PREFIX):
+        raise CodecError("address_path")  # would read back as an abstract name
     return W.ADDRESS_UDS + sep + path
 
 

@@ -133,7 +133,8 @@ def addr_format(ctx):
             (dict(kind="uds", path=b"p" * 108, abstract=False), "address_path"),
             (dict(kind="uds", path=b"p" * 107, abstract=True), "address_path"),
             (dict(kind="uds", path=b"a|b", abstract=False), "address_path"),
-            (dict(kind="uds", path=b"a\x00", abstract=False), "address_path")]
+            (dict(kind="uds", path=b"a\x00", abstract=False), "address_path"),
+            (dict(kind="uds", path=b"@x", abstract=False), "address_path")]  # would read back as abstract
 
     def fmt(a):
         kw = dict(a)
