@@ -494,3 +494,25 @@ def backpressure_resume(ctx):
         raw.send(b"".join(raw.frame(opcode=W.OP_REQUEST, message_id=i) for i in ids))
         got = [raw.read_frame(10)[0]["message_id"] for _ in ids]
         expect(got == ids, "echoes lost or reordered under a 2-message pool")
+
+
+@case("WIRE-8.8.3", "wire", needs="peer", title="a reading pause for lack of pool messages delivers a pool_empty Signal")
+def pool_empty_signal(ctx):
+    with session(ctx, "tcp") as sess:
+        t = sess.listen(echo=False, opts=["--pool-max", "4"])
+        raw = sess.connect_raw(t)
+        ch = probe(t, raw)
+        t.cmd(cmd="hold", on=True)
+        t.wait(lambda e: e["event"] == "held", "hold acknowledged")
+        ids = list(range(60_000, 60_100))
+        raw.send(b"".join(raw.frame(opcode=W.OP_SIGNAL, message_id=i, body=b"p" * 100) for i in ids))
+        time.sleep(0.5)
+        t.cmd(cmd="hold", on=False)
+        t.wait_recv("the last frame", message_id=ids[-1], timeout=10)
+        pe = [e for e in t.recvs(channel=ch) if e["status"] == W.STATUS_POOL_EMPTY]
+        expect(pe, "no pool_empty Signal although reading had to pause (pool of 4, 100 frames held)")
+        for e in pe:
+            expect(e["opcode"] == W.OP_SIGNAL and e["origin"] == 1 and e["message_id"] == 0 and e["text_headers"] == ""
+                   and e["body"] == "", f"pool_empty Signal {e}")
+        got = [e["message_id"] for e in t.recvs(channel=ch, origin=0)][1:]
+        expect(got == ids, "frames lost or reordered around the pause")

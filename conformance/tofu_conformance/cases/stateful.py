@@ -107,6 +107,11 @@ def make_machine(sess, t, transport):
                 expect(c.read == c.posted, f"channel {c.ch}: read {c.read} posted {c.posted}")
                 expect(len(self.finals(c)) == (1 if c.closed else 0),
                        f"channel {c.ch}: {len(self.finals(c))} final Signals, closed={c.closed}")
+                for fin in self.finals(c):  # the final Signal is the channel's last delivery
+                    after = [e for e in t.events[t.events.index(fin) + 1:]
+                             if e.get("event") == "recv" and e["channel"] == c.ch
+                             and not (e["origin"] == 1 and e["status"] == W.STATUS_CHANNEL_CLOSED)]
+                    expect(not after, f"channel {c.ch}: deliveries after its final Signal: {after[:2]}")
 
         def teardown(self):
             for c in self.all:
@@ -125,6 +130,7 @@ def make_machine(sess, t, transport):
 
 @case("WIRE-9.2.2", "stateful", needs="peer", title="deliveries keep each channel's order across interleaved channels (state machine)")
 def state_machine(ctx):
+    """Also checks WIRE-8.7.4: the final Signal is each channel's last delivery."""
     for transport in ("tcp", "uds"):
         with session(ctx, transport) as sess:
             t = sess.listen(echo=False)
