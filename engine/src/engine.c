@@ -320,13 +320,19 @@ void tofu_group_destroy(tofu_group *g)
 	tofu__group_free(g);
 }
 
+/* Signals after unlocking: a receiver woken while the reactor still holds
+ * g->mu would block on the mutex at once (an extra futex wait and wake per
+ * delivery). Safe because the group outlives this call (destroy waits for
+ * the reactor) and `waiting` is read under the mutex: a receiver that stops
+ * waiting meanwhile only sees a spurious wake-up and finds the inbox full. */
 void tofu__group_push(tofu_group *g, struct msgq *q)
 {
 	pthread_mutex_lock(&g->mu);
 	tofu__q_splice(&g->inbox, q);
-	if (g->waiting)
-		pthread_cond_signal(&g->cv);
+	int wake = g->waiting;
 	pthread_mutex_unlock(&g->mu);
+	if (wake)
+		pthread_cond_signal(&g->cv);
 }
 
 /* ----------------------------------------------------------------- post */
