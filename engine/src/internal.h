@@ -6,7 +6,10 @@
  *   - engine->mu guards the posted-message mailbox, the command list, the
  *     channel-number slot table and the group list. Application threads
  *     (post, group create/destroy) and the reactor meet only there.
- *   - engine->pool_mu guards the message pool.
+ *   - engine->pool_mu guards the message pool. The reactor takes pooled
+ *     messages for received frames in batches into a private cache
+ *     (reactor.c, POOL_CACHE) that it gives back at the end of every loop
+ *     iteration, so the cache never outlives one iteration.
  *   - group->mu guards the group's inbox (reactor -> wait_receive).
  *   - Everything else (sockets, struct chan, send queues, timers) belongs to
  *     the reactor thread alone and is touched without locks.
@@ -162,7 +165,7 @@ struct tofu_engine {
 /* msg.c */
 tofu_msg *tofu__msg_new(void);
 void tofu__msg_free(tofu_msg *m);
-tofu_msg *tofu__pool_get(tofu_engine *e); /* NULL when empty */
+uint32_t tofu__pool_take(tofu_engine *e, struct msgq *q, uint32_t max);
 void tofu__pool_put_list(tofu_engine *e, struct msgq *q);
 int tofu__msg_th_reserve(tofu_msg *m, size_t len);
 int tofu__msg_body_reserve(tofu_msg *m, size_t len);

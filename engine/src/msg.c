@@ -78,18 +78,22 @@ int tofu__msg_body_reserve(tofu_msg *m, size_t len)
 
 /* ---------------------------------------------------------------- pool */
 
-tofu_msg *tofu__pool_get(tofu_engine *e)
+/* Moves up to `max` pooled messages to q under one lock (the reactor's
+ * private cache); they are reset when taken from the cache. Returns how
+ * many were moved; 0 means the pool is empty. */
+uint32_t tofu__pool_take(tofu_engine *e, struct msgq *q, uint32_t max)
 {
+	uint32_t n = 0;
 	pthread_mutex_lock(&e->pool_mu);
-	tofu_msg *m = e->pool;
-	if (m) {
+	while (n < max && e->pool) {
+		tofu_msg *m = e->pool;
 		e->pool = m->next;
 		e->pool_n--;
+		tofu__q_push(q, m);
+		n++;
 	}
 	pthread_mutex_unlock(&e->pool_mu);
-	if (m)
-		tofu_msg_reset(m);
-	return m;
+	return n;
 }
 
 int tofu_get(tofu_engine *e, int strategy, tofu_msg **out)

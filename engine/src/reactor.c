@@ -36,6 +36,12 @@
 #define POOL_EMPTY_REPEAT_MS 1000
 #define ACCEPT_BATCH	     64
 #define READ_BATCH	     4
+/* Pooled messages the reactor takes per pool lock for received frames. The
+ * cache is given back to the pool at the end of every loop iteration, before
+ * the reactor can block: a tofu_get(TOFU_GET_POOL_ONLY) may find the pool
+ * empty only while the reactor is busy decoding (as if the cached messages
+ * were already filled), never while it sleeps. */
+#define POOL_CACHE 32
 
 enum chan_kind {
 	CH_CONNECTING = 1, /* client, connect() in progress */
@@ -101,6 +107,7 @@ struct reactor {
 	struct chan *grave;	   /* channels to free at the end of the iteration */
 	tofu_group *dgroups;	   /* groups with deliveries to flush */
 	struct msgq tofree;	   /* sent messages, back to the pool in one go */
+	struct msgq cache;	   /* pooled messages taken for received frames */
 	uint64_t now;
 	int notifier; /* address is the epoll tag of the eventfd */
 	int draining; /* engine shutdown: flushing queues of closed channels */
@@ -618,6 +625,18 @@ static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_
 	}
 }
 
+/* A message for a received frame: from the reactor's cache, refilled
+ * POOL_CACHE at a time under one pool lock. NULL only when the cache and the
+ * pool are both empty: that is when reading stops (WIRE-8.8). */
+static tofu_msg *pool_get(struct reactor *r)
+{
+	if (!r->cache.head && !tofu__pool_take(r->e, &r->cache, POOL_CACHE))
+		return NULL;
+	tofu_msg *m = tofu__q_pop(&r->cache);
+	tofu_msg_reset(m);
+	return m;
+}
+
 static int begin_msg(struct chan *c, tofu_msg *m)
 {
 	m->h = c->pend;
@@ -641,7 +660,7 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 	size_t off = 0;
 	for (;;) {
 		if (c->need_msg) {
-			tofu_msg *m = tofu__pool_get(r->e);
+			tofu_msg *m = pool_get(r);
 			if (!m) {
 				starve(r, c, buf ? buf + off : NULL, len - off, from_stash);
 				return 0;
@@ -1382,6 +1401,7 @@ static void shutdown_all(struct reactor *r)
 	while (r->lingers.head)
 		final_close(r, r->lingers.head);
 	free_grave(r);
+	tofu__q_splice(&r->tofree, &r->cache);
 	tofu_msg *m;
 	while ((m = tofu__q_pop(&r->tofree)))
 		tofu__msg_free(m);
@@ -1437,6 +1457,8 @@ static void *reactor_main(void *arg)
 			handle_waits(r);
 		expire_timers(r);
 		flush_dirty(r);
+		/* The cache goes back with the sent messages, in the same lock. */
+		tofu__q_splice(&r->tofree, &r->cache);
 		if (r->tofree.head)
 			tofu__pool_put_list(e, &r->tofree);
 		flush_groups(r);
