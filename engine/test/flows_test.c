@@ -926,11 +926,6 @@ static void test_uds_autobind(void **state)
 	tofu_engine_destroy(e);
 }
 
-#define PER_T(f)                                                                                   \
-	cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1),          \
-	    cmocka_unit_test_prestate(f, (void *)2)
-#define PER_T2(f) cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

@@ -22,6 +22,13 @@
 extern const char *const tu_listen_values[];
 #define TU_N_TRANSPORTS 3
 
+/* A test run once per transport (TCP, UDS path, abstract UDS), or per the
+ * first two; the test reads its transport index from its state. */
+#define PER_T(f)                                                                                   \
+	cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1),          \
+	    cmocka_unit_test_prestate(f, (void *)2)
+#define PER_T2(f) cmocka_unit_test_prestate(f, (void *)0), cmocka_unit_test_prestate(f, (void *)1)
+
 tofu_engine *tu_engine(const tofu_options *o);
 
 /* Next message of g within TU_TIMEOUT_MS; fails the test on timeout. */
