@@ -1422,12 +1422,11 @@ static void *reactor_main(void *arg)
 		int n = epoll_wait(e->epfd, evs, MAX_EVENTS, timeout_ms(r));
 		r->now = now_ms();
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == &r->notifier) {
-				uint64_t v;
-				ssize_t rd = read(e->efd, &v, sizeof(v));
-				(void)rd;
+			/* The eventfd is edge-triggered and never read: every
+			 * write is an edge, so no read() per wake-up is needed
+			 * (the counter cannot reach its 2^64-2 limit). */
+			if (evs[i].data.ptr == &r->notifier)
 				continue;
-			}
 			handle_event(r, evs[i].data.ptr, evs[i].events);
 		}
 
@@ -1508,7 +1507,7 @@ int tofu__reactor_start(tofu_engine *e)
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (e->efd < 0 || e->epfd < 0)
 		return -1;
-	struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &r->notifier};
+	struct epoll_event ee = {.events = EPOLLIN | EPOLLET, .data.ptr = &r->notifier};
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ee))
 		return -1;
 	if (pthread_create(&e->thread, NULL, reactor_main, e))
