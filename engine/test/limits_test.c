@@ -535,10 +535,52 @@ static void test_accept_emfile(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* The reactor takes pool messages in batches into a private cache; it must
+ * hand them back before it waits, so that once traffic has stopped and every
+ * message is put back the application can take the whole pool again
+ * (WIRE-9.1: get POOL_ONLY fails only when the pool is really empty). */
+static void test_pool_cache_returned_when_idle(void **state)
+{
+	/* the pool is larger than the traffic, so it never runs dry */
+	enum { POOL = 128, N = 100 };
+	tofu_options o;
+	tofu_options_init(&o);
+	o.pool_initial = POOL;
+	o.pool_max = POOL;
+	tofu_engine *e = tu_engine(&o);
+	tofu_group *g;
+	char bound[256];
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	tu_listen(e, g, lv(state), bound, sizeof(bound));
+	int fd = tu_raw_connect(bound);
+	assert_true(fd >= 0);
+	for (int i = 1; i <= N; i++)
+		tu_raw_frame(fd, 7, TOFU_OP_REQUEST, 0, (uint64_t)i, NULL, "x");
+	for (int i = 1; i <= N; i++) {
+		tofu_msg *m = tu_recv(g);
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+		assert_int_equal(tofu_msg_id(m), i);
+		tofu_put(e, &m);
+	}
+	/* Give the reactor time to finish its loop iteration and wait. */
+	assert_null(tu_recv_within(g, 200));
+	tofu_msg *taken[POOL];
+	for (int i = 0; i < POOL; i++) {
+		assert_int_equal(tofu_get(e, TOFU_GET_POOL_ONLY, &taken[i]), 0);
+		assert_non_null(taken[i]);
+	}
+	for (int i = 0; i < POOL; i++)
+		tofu_put(e, &taken[i]);
+	close(fd);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    PER_T(test_pool_exhaustion_and_recovery),
+	    PER_T2(test_pool_cache_returned_when_idle),
 	    PER_T(test_max_connections),
 	    PER_T2(test_max_outbound_bytes),
 	    PER_T2(test_largest_frames),
