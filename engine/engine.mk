@@ -17,7 +17,7 @@ ENGINE_LIB_ASAN := $(BUILD)/asan/libtofu.a
 ENGINE_LIB_TSAN := $(BUILD)/tsan/libtofu.a
 
 # Tests (cmocka): engine/test/<m>_test.c + engine/test/testutil.c.
-ENGINE_TESTS := msg flows hostile limits
+ENGINE_TESTS := msg flows hostile limits stepped
 ENGINE_TSAN_TESTS := msg flows limits
 ENGINE_TEST_UTIL = $(BUILD)/$(1)/engine/test/testutil.o
 

@@ -43,7 +43,7 @@ static void normalise(tofu_options *o)
 		o->bye_timeout_ms = 30000;
 }
 
-int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
+static int engine_create(const tofu_options *opts, tofu_engine **out, int stepped)
 {
 	if (!out)
 		return TOFU_STATUS_NULL_MESSAGE;
@@ -55,6 +55,7 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
 		e->opt = *opts;
 	normalise(&e->opt);
 	e->efd = e->epfd = -1;
+	e->stepped = stepped;
 	pthread_mutex_init(&e->pool_mu, NULL);
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cmd_cv, NULL);
@@ -81,6 +82,16 @@ int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
 fail:
 	tofu_engine_destroy(e);
 	return TOFU_STATUS_ALLOCATION_FAILED;
+}
+
+int tofu_engine_create(const tofu_options *opts, tofu_engine **out)
+{
+	return engine_create(opts, out, 0);
+}
+
+int tofu__engine_create_stepped(const tofu_options *opts, tofu_engine **out)
+{
+	return engine_create(opts, out, 1);
 }
 
 void tofu_engine_destroy(tofu_engine *e)
@@ -302,8 +313,17 @@ void tofu_group_destroy(tofu_group *g)
 		tofu__wake(e);
 
 	pthread_mutex_lock(&e->mu);
-	while (!c.done)
+	while (!c.done) {
+		if (e->stepped) {
+			/* No reactor thread: run its loop here until it
+			 * has handled the command. */
+			pthread_mutex_unlock(&e->mu);
+			tofu__engine_step(e, 0);
+			pthread_mutex_lock(&e->mu);
+			continue;
+		}
 		pthread_cond_wait(&e->cmd_cv, &e->mu);
+	}
 	pthread_mutex_unlock(&e->mu);
 
 	/* Let a receiver that was woken leave wait_receive first. */

@@ -159,6 +159,7 @@ struct tofu_engine {
 	int epfd; /* epoll */
 	pthread_t thread;
 	int thread_started;
+	int stepped; /* no reactor thread: tofu__engine_step runs the loop */
 	struct reactor *r;
 };
 
@@ -175,7 +176,20 @@ uint64_t tofu__next_message_id(void);
 void tofu__group_push(tofu_group *g, struct msgq *q); /* reactor flush */
 void tofu__group_free(tofu_group *g);
 
+/* engine.c: an engine whose reactor runs on the caller's thread, one loop
+ * iteration per tofu__engine_step call; for the fuzzing harness of the
+ * receive path (fuzz/fuzz_engine.c), which then runs the real socket,
+ * epoll, decode and delivery code without a thread hand-off per input.
+ * Nothing else differs from tofu_engine_create. A caller of a stepped
+ * engine must step it itself: tofu_wait_receive with a timeout blocks
+ * without progress (use 0); tofu_group_destroy and tofu_engine_destroy
+ * step it internally. Not API: nothing outside the tree may rely on it. */
+int tofu__engine_create_stepped(const tofu_options *opts, tofu_engine **out);
+
 /* reactor.c */
+/* One iteration of a stepped engine's loop, waiting at most max_wait_ms
+ * for events. 0: running; 1: shut down; -1: not a stepped engine. */
+int tofu__engine_step(tofu_engine *e, int max_wait_ms);
 int tofu__reactor_start(tofu_engine *e);
 void tofu__reactor_stop(tofu_engine *e);
 void tofu__wake(tofu_engine *e);

@@ -3,7 +3,8 @@
  * client and accepted channels, send queues with batched sendmsg, the
  * incremental receive path, close/notification flows, timers.
  *
- * Everything in this file runs on the reactor thread except tofu__wake,
+ * Everything in this file runs on the reactor thread (for a stepped engine,
+ * the thread calling tofu__engine_step) except tofu__wake,
  * tofu__reactor_start and tofu__reactor_stop. Channel state is never shared,
  * so the hot paths take no locks; engine->mu is taken once per loop
  * iteration to collect posts, and briefly to release channel numbers.
@@ -111,6 +112,8 @@ struct reactor {
 	uint64_t now;
 	int notifier; /* address is the epoll tag of the eventfd */
 	int draining; /* engine shutdown: flushing queues of closed channels */
+	int ready;    /* started: the loop may run */
+	int finished; /* stepped engine: the loop has ended */
 	uint64_t drain_deadline;
 };
 
@@ -1407,80 +1410,102 @@ static void shutdown_all(struct reactor *r)
 		tofu__msg_free(m);
 }
 
+/* One loop iteration: wait for events (at most max_wait_ms; -1 = only the
+ * timers bound it), handle them, the mailbox, commands and timers, give
+ * the pool cache back and flush deliveries. Returns 1 when the engine has
+ * shut down and every lingering channel is done. */
+static int reactor_iter(struct reactor *r, int max_wait_ms)
+{
+	tofu_engine *e = r->e;
+	struct epoll_event evs[MAX_EVENTS];
+	int wait_ms = timeout_ms(r);
+	if (max_wait_ms >= 0 && (wait_ms < 0 || wait_ms > max_wait_ms))
+		wait_ms = max_wait_ms;
+	r->now = now_ms();
+	int n = epoll_wait(e->epfd, evs, MAX_EVENTS, wait_ms);
+	r->now = now_ms();
+	for (int i = 0; i < n; i++) {
+		/* The eventfd is edge-triggered and never read: every write is
+		 * an edge, so no read() per wake-up is needed (the counter
+		 * cannot reach its 2^64-2 limit). */
+		if (evs[i].data.ptr == &r->notifier)
+			continue;
+		handle_event(r, evs[i].data.ptr, evs[i].events);
+	}
+
+	pthread_mutex_lock(&e->mu);
+	struct msgq posted = e->posted;
+	e->posted.head = e->posted.tail = NULL;
+	e->posted.n = 0;
+	struct cmd *cmds = e->cmds;
+	e->cmds = e->cmds_tail = NULL;
+	e->notified = 0;
+	int stop = e->shutting_down;
+	pthread_mutex_unlock(&e->mu);
+
+	tofu_msg *m;
+	while ((m = tofu__q_pop(&posted)))
+		handle_post(r, m);
+	flush_dirty(r);
+	if (cmds) {
+		flush_groups(r);
+		while (cmds) {
+			struct cmd *next = cmds->next;
+			handle_cmd(r, cmds);
+			cmds = next;
+		}
+	}
+	if (r->waits.head)
+		handle_waits(r);
+	expire_timers(r);
+	flush_dirty(r);
+	/* The cache goes back with the sent messages, in the same lock. */
+	tofu__q_splice(&r->tofree, &r->cache);
+	if (r->tofree.head)
+		tofu__pool_put_list(e, &r->tofree);
+	flush_groups(r);
+	free_grave(r);
+	if (stop && !r->draining) {
+		/* Shutdown: every channel closes without notifications, writing
+		 * what is already queued within the linger time (WIRE-8.6.8). */
+		r->draining = 1;
+		r->drain_deadline = r->now + e->opt.close_linger_ms;
+		for (uint32_t cn = 0; cn < 65536; cn++)
+			if (r->chans[cn])
+				close_chan(r, r->chans[cn], TOFU_STATUS_SHUTDOWN_STARTED, CL_LINGER,
+					   NULL);
+		if (r->tofree.head)
+			tofu__pool_put_list(e, &r->tofree);
+		free_grave(r);
+	}
+	return r->draining && (!r->lingers.head || r->now >= r->drain_deadline);
+}
+
 static void *reactor_main(void *arg)
 {
 	tofu_engine *e = arg;
-	struct reactor *r = e->r;
-	struct epoll_event evs[MAX_EVENTS];
 	sigset_t all;
 	/* Signals belong to the application's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-
-	for (;;) {
-		r->now = now_ms();
-		int n = epoll_wait(e->epfd, evs, MAX_EVENTS, timeout_ms(r));
-		r->now = now_ms();
-		for (int i = 0; i < n; i++) {
-			/* The eventfd is edge-triggered and never read: every
-			 * write is an edge, so no read() per wake-up is needed
-			 * (the counter cannot reach its 2^64-2 limit). */
-			if (evs[i].data.ptr == &r->notifier)
-				continue;
-			handle_event(r, evs[i].data.ptr, evs[i].events);
-		}
-
-		pthread_mutex_lock(&e->mu);
-		struct msgq posted = e->posted;
-		e->posted.head = e->posted.tail = NULL;
-		e->posted.n = 0;
-		struct cmd *cmds = e->cmds;
-		e->cmds = e->cmds_tail = NULL;
-		e->notified = 0;
-		int stop = e->shutting_down;
-		pthread_mutex_unlock(&e->mu);
-
-		tofu_msg *m;
-		while ((m = tofu__q_pop(&posted)))
-			handle_post(r, m);
-		flush_dirty(r);
-		if (cmds) {
-			flush_groups(r);
-			while (cmds) {
-				struct cmd *next = cmds->next;
-				handle_cmd(r, cmds);
-				cmds = next;
-			}
-		}
-		if (r->waits.head)
-			handle_waits(r);
-		expire_timers(r);
-		flush_dirty(r);
-		/* The cache goes back with the sent messages, in the same lock. */
-		tofu__q_splice(&r->tofree, &r->cache);
-		if (r->tofree.head)
-			tofu__pool_put_list(e, &r->tofree);
-		flush_groups(r);
-		free_grave(r);
-		if (stop && !r->draining) {
-			/* Shutdown: every channel closes without notifications,
-			 * writing what is already queued within the linger time
-			 * (WIRE-8.6.8). */
-			r->draining = 1;
-			r->drain_deadline = r->now + e->opt.close_linger_ms;
-			for (uint32_t cn = 0; cn < 65536; cn++)
-				if (r->chans[cn])
-					close_chan(r, r->chans[cn], TOFU_STATUS_SHUTDOWN_STARTED,
-						   CL_LINGER, NULL);
-			if (r->tofree.head)
-				tofu__pool_put_list(e, &r->tofree);
-			free_grave(r);
-		}
-		if (r->draining && (!r->lingers.head || r->now >= r->drain_deadline))
-			break;
-	}
-	shutdown_all(r);
+	while (!reactor_iter(e->r, -1))
+		;
+	shutdown_all(e->r);
 	return NULL;
+}
+
+/* A stepped engine's loop, one iteration per call (internal.h). */
+int tofu__engine_step(tofu_engine *e, int max_wait_ms)
+{
+	struct reactor *r = e->r;
+	if (!e->stepped || r->finished)
+		return -1;
+	if (reactor_iter(r, max_wait_ms < 0 ? 0 : max_wait_ms)) {
+		r->finished = 1;
+		shutdown_all(r);
+		return 1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------ start and stop */
@@ -1510,6 +1535,9 @@ int tofu__reactor_start(tofu_engine *e)
 	struct epoll_event ee = {.events = EPOLLIN | EPOLLET, .data.ptr = &r->notifier};
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ee))
 		return -1;
+	r->ready = 1;
+	if (e->stepped)
+		return 0; /* the caller runs the loop: tofu__engine_step */
 	if (pthread_create(&e->thread, NULL, reactor_main, e))
 		return -1;
 	e->thread_started = 1;
@@ -1524,6 +1552,14 @@ void tofu__reactor_stop(tofu_engine *e)
 		e->thread_started = 0;
 	}
 	struct reactor *r = e->r;
+	if (r && e->stepped && r->ready && !r->finished) {
+		/* The same shutdown the thread would run, on the caller. */
+		tofu__wake(e);
+		while (!reactor_iter(r, -1))
+			;
+		r->finished = 1;
+		shutdown_all(r);
+	}
 	if (r) {
 		free(r->chans);
 		free(r->rbuf);
