@@ -6,14 +6,18 @@
  * listening on a Linux abstract Unix socket. Inputs whose size is 7 mod 8
  * go to the one with a tiny pool (4 preallocated, at most 8 kept), where any
  * input of more than four frames runs the starve/resume path (pool_empty,
- * stash, wake on put); the others go to one whose pool (64/128) rarely runs
- * dry, since each starved frame costs a round trip between the threads. Per
- * input: write it into the peer socket, then take every delivery it causes,
- * putting each message back at once.
+ * stash, resume on put); the others go to one whose pool (64/128) rarely
+ * runs dry.
+ *
+ * The engines are stepped (engine/src/internal.h): their reactor loop runs
+ * on this thread, one iteration per tofu__engine_step, so an input costs
+ * no thread hand-off; the code under test is otherwise the engine's own
+ * (accept, epoll, recv, decode, pool, stash, delivery, close, linger). The
+ * peer socket is non-blocking and the harness alternates writing, stepping
+ * and taking deliveries, putting each message back at once.
  *   - An input the model says leaves the channel open (valid frames only,
  *     ending at a frame boundary) keeps the connection for the next input:
- *     the channel is then exactly as a fresh one at a boundary, and sparing
- *     a connect/accept/close per input is what makes >10,000 exec/s.
+ *     the channel is then exactly as a fresh one at a boundary.
  *   - Any other input is followed by a FIN (shutdown of the write side) and
  *     ends with the channel_closed Signal; the next input connects anew.
  *
@@ -29,19 +33,21 @@
  *     channel_closed after a ByeResponse, or recv_failed for the FIN (a
  *     trailing partial frame is dropped); its message_id is that of the
  *     first frame delivered;
- *   - no crash, sanitizer report, hang (10 s per delivery) or lost message.
+ *   - no crash, sanitizer report, hang (10 s without progress) or lost
+ *     message.
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../engine/src/internal.h"
 #include "fuzz.h"
 #include "tofu/tofu.h"
 
-#define WAIT_NS (10 * TOFU_WAIT_SECOND)
+#define STALL_NS (10ull * 1000000000ull)
 
 /* One engine, its listening group and the peer side of its channel. */
 struct rig {
@@ -54,16 +60,21 @@ struct rig {
 	int have_cn;
 	uint16_t cn;
 	uint64_t first_id;
-	/* connections are made and closed in batches (see reconnect) */
-	int spare[32], n_spare;
-	int dead[32], n_dead;
 };
-enum { BATCH = 32 };
 static struct rig rigs[2];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void teardown(void)
 {
 	for (int i = 0; i < 2; i++) {
+		if (rigs[i].peer >= 0)
+			close(rigs[i].peer);
 		tofu_group_destroy(rigs[i].grp);
 		tofu_engine_destroy(rigs[i].eng);
 	}
@@ -75,7 +86,7 @@ static void rig_setup(struct rig *r, int idx, uint32_t pool_initial, uint32_t po
 	tofu_options_init(&o);
 	o.pool_initial = pool_initial;
 	o.pool_max = pool_max;
-	FUZZ_CHECK(tofu_engine_create(&o, &r->eng) == 0, "engine_create");
+	FUZZ_CHECK(tofu__engine_create_stepped(&o, &r->eng) == 0, "engine_create");
 	FUZZ_CHECK(tofu_group_create(r->eng, &r->grp) == 0, "group_create");
 
 	char name[64];
@@ -86,9 +97,14 @@ static void rig_setup(struct rig *r, int idx, uint32_t pool_initial, uint32_t po
 	FUZZ_CHECK(tofu_get(r->eng, TOFU_GET_ALWAYS, &m) == 0 && m, "get");
 	FUZZ_CHECK(tofu_msg_prepare_welcome(m, value) == 0, "prepare_welcome");
 	FUZZ_CHECK(tofu_post(r->grp, &m, NULL) == 0, "post welcome");
-	FUZZ_CHECK(tofu_wait_receive(r->grp, WAIT_NS, &m) == 0 && m, "no WelcomeResponse");
-	FUZZ_CHECK(tofu_msg_opcode(m) == TOFU_OP_WELCOME_RESPONSE && tofu_msg_status(m) == 0,
-		   "listen failed: opcode %d status %d", tofu_msg_opcode(m), tofu_msg_status(m));
+	uint64_t t0 = now_ns();
+	while (tofu_wait_receive(r->grp, 0, &m) == 0 && !m) {
+		FUZZ_CHECK(now_ns() - t0 < STALL_NS, "no WelcomeResponse");
+		tofu__engine_step(r->eng, 10);
+	}
+	FUZZ_CHECK(m && tofu_msg_opcode(m) == TOFU_OP_WELCOME_RESPONSE && tofu_msg_status(m) == 0,
+		   "listen failed: opcode %d status %d", m ? tofu_msg_opcode(m) : -1,
+		   m ? tofu_msg_status(m) : -1);
 	tofu_put(r->eng, &m);
 
 	memset(&r->addr, 0, sizeof r->addr);
@@ -172,61 +188,84 @@ static void check_frame(tofu_msg *m, const uint8_t *frame, size_t i, uint16_t cn
 		   "frame %zu: body differs", i);
 }
 
-static void write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return; /* the engine closed early (invalid frame): fine */
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-/* The next delivery. Polls (yielding the CPU to the reactor) before it
- * blocks: a blocking wait costs a sleep and a wake-up per input, which on
- * two shared cores halves the executions per second. */
-static int next_delivery(struct rig *r, tofu_msg **m)
-{
-	for (int i = 0; i < 200; i++) {
-		int rc = tofu_wait_receive(r->grp, 0, m);
-		if (rc != 0 || *m != NULL)
-			return rc;
-		sched_yield();
-	}
-	return tofu_wait_receive(r->grp, WAIT_NS, m);
-}
-
-/* Connections are made and closed in batches: each connect and each final
- * close wakes the reactor, and one wake-up per batch instead of per input
- * triples the executions per second of inputs that close the channel. */
+/* A new peer connection; the engine accepts it on its next steps. */
 static void reconnect(struct rig *r)
 {
-	if (r->n_spare == 0) {
-		for (int i = 0; i < BATCH; i++) {
-			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			FUZZ_CHECK(fd >= 0, "socket: %s", strerror(errno));
-			FUZZ_CHECK(connect(fd, (struct sockaddr *)&r->addr, r->addr_len) == 0,
-				   "connect: %s", strerror(errno));
-			r->spare[BATCH - 1 - i] = fd; /* used in connect order */
-		}
-		r->n_spare = BATCH;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	FUZZ_CHECK(fd >= 0, "socket: %s", strerror(errno));
+	int rc;
+	uint64_t t0 = now_ns();
+	/* EAGAIN: the listen backlog is full until the engine accepts. */
+	while ((rc = connect(fd, (struct sockaddr *)&r->addr, r->addr_len)) != 0 &&
+	       errno == EAGAIN) {
+		FUZZ_CHECK(now_ns() - t0 < STALL_NS, "connect: backlog stays full");
+		tofu__engine_step(r->eng, 1);
 	}
-	r->peer = r->spare[--r->n_spare];
+	FUZZ_CHECK(rc == 0, "connect: %s", strerror(errno));
+	r->peer = fd;
 	r->have_cn = 0;
 }
 
-static void retire(struct rig *r)
+/* Writes what the socket takes now. Returns 1 once the input is out (or
+ * the engine closed the connection early, after an invalid frame). */
+static int write_some(int fd, const uint8_t *p, size_t n, size_t *sent)
 {
-	r->dead[r->n_dead++] = r->peer;
-	r->peer = -1;
-	if (r->n_dead == BATCH) {
-		for (int i = 0; i < r->n_dead; i++)
-			close(r->dead[i]);
-		r->n_dead = 0;
+	while (*sent < n) {
+		ssize_t w = send(fd, p + *sent, n - *sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			*sent += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return 1; /* EPIPE / ECONNRESET: the engine closed early: fine */
 	}
+	return 1;
+}
+
+/* Checks one delivery against the model. Returns 1 when it was the final
+ * channel_closed Signal. */
+static int take(struct rig *r, tofu_msg *m, const uint8_t *data, const struct expect *x,
+		size_t *got)
+{
+	const tofu_header *h = tofu_msg_header_const(m);
+	if (tofu_msg_origin(m)) {
+		if (h->status == TOFU_STATUS_POOL_EMPTY) {
+			tofu_put(r->eng, &m);
+			return 0;
+		}
+		FUZZ_CHECK(
+		    h->status == TOFU_STATUS_CHANNEL_CLOSED && tofu_msg_opcode(m) == TOFU_OP_SIGNAL,
+		    "unexpected engine message opcode %d status %d", tofu_msg_opcode(m), h->status);
+		FUZZ_CHECK(!x->open, "channel closed, but the input leaves it open");
+		FUZZ_CHECK(*got == x->nframes, "closed after %zu frames, %zu expected", *got,
+			   x->nframes);
+		FUZZ_CHECK(!r->have_cn || h->channel_number == r->cn, "closed channel %u, not %u",
+			   h->channel_number, r->cn);
+		const char *v = NULL;
+		size_t vl = 0;
+		const char *want = tofu_status_name(x->reason);
+		FUZZ_CHECK(tofu_msg_find_header(m, TOFU_HEADER_CLOSE_REASON, &v, &vl) == 1 &&
+			       vl == strlen(want) && memcmp(v, want, vl) == 0,
+			   "close reason '%.*s', expected '%s'", (int)vl, v ? v : "", want);
+		FUZZ_CHECK(!r->have_cn || h->message_id == r->first_id,
+			   "close Signal id %llu, first frame's %llu",
+			   (unsigned long long)h->message_id, (unsigned long long)r->first_id);
+		tofu_put(r->eng, &m);
+		return 1;
+	}
+	FUZZ_CHECK(*got < x->nframes, "frame %zu delivered, only %zu expected", *got, x->nframes);
+	if (!r->have_cn) {
+		r->have_cn = 1;
+		r->cn = h->channel_number;
+		r->first_id = h->message_id;
+	}
+	check_frame(m, data + x->off[*got], *got, r->cn);
+	(*got)++;
+	tofu_put(r->eng, &m);
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -240,57 +279,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (r->peer < 0)
 		reconnect(r);
-	write_all(r->peer, data, size);
-	if (!x.open)
-		shutdown(r->peer, SHUT_WR);
-
-	size_t got = 0;
-	while (got < x.nframes || !x.open) {
+	size_t sent = 0, got = 0;
+	int written = 0, closed = 0;
+	uint64_t idle_since = 0;
+	while (!closed && (got < x.nframes || !x.open)) {
+		int progress = 0;
+		if (!written) {
+			size_t before = sent;
+			written = write_some(r->peer, data, size, &sent);
+			if (written && !x.open)
+				shutdown(r->peer, SHUT_WR);
+			progress = written || sent != before;
+		}
+		tofu__engine_step(r->eng, 0);
 		tofu_msg *m = NULL;
-		int rc = next_delivery(r, &m);
-		FUZZ_CHECK(rc == 0 && m != NULL,
-			   "no delivery within 10 s (rc %d) after %zu of %zu frames", rc, got,
-			   x.nframes);
-		const tofu_header *h = tofu_msg_header_const(m);
-		if (tofu_msg_origin(m)) {
-			if (h->status == TOFU_STATUS_POOL_EMPTY) {
-				tofu_put(r->eng, &m);
-				continue;
-			}
-			FUZZ_CHECK(h->status == TOFU_STATUS_CHANNEL_CLOSED &&
-				       tofu_msg_opcode(m) == TOFU_OP_SIGNAL,
-				   "unexpected engine message opcode %d status %d",
-				   tofu_msg_opcode(m), h->status);
-			FUZZ_CHECK(!x.open, "channel closed, but the input leaves it open");
-			FUZZ_CHECK(got == x.nframes, "closed after %zu frames, %zu expected", got,
-				   x.nframes);
-			FUZZ_CHECK(!r->have_cn || h->channel_number == r->cn,
-				   "closed channel %u, not %u", h->channel_number, r->cn);
-			const char *v = NULL;
-			size_t vl = 0;
-			const char *want = tofu_status_name(x.reason);
-			FUZZ_CHECK(tofu_msg_find_header(m, TOFU_HEADER_CLOSE_REASON, &v, &vl) ==
-					   1 &&
-				       vl == strlen(want) && memcmp(v, want, vl) == 0,
-				   "close reason '%.*s', expected '%s'", (int)vl, v ? v : "", want);
-			FUZZ_CHECK(!r->have_cn || h->message_id == r->first_id,
-				   "close Signal id %llu, first frame's %llu",
-				   (unsigned long long)h->message_id,
-				   (unsigned long long)r->first_id);
-			tofu_put(r->eng, &m);
-			retire(r);
-			break;
+		while (!closed && tofu_wait_receive(r->grp, 0, &m) == 0 && m) {
+			closed = take(r, m, data, &x, &got);
+			m = NULL;
+			progress = 1;
 		}
-		FUZZ_CHECK(got < x.nframes, "frame %zu delivered, only %zu expected", got,
-			   x.nframes);
-		if (!r->have_cn) {
-			r->have_cn = 1;
-			r->cn = h->channel_number;
-			r->first_id = h->message_id;
+		if (progress) {
+			idle_since = 0;
+		} else if (!idle_since) {
+			idle_since = now_ns();
+		} else {
+			FUZZ_CHECK(now_ns() - idle_since < STALL_NS,
+				   "nothing happened for 10 s after %zu of %zu frames (%zu of %zu "
+				   "bytes written)",
+				   got, x.nframes, sent, size);
 		}
-		check_frame(m, data + x.off[got], got, r->cn);
-		got++;
-		tofu_put(r->eng, &m);
+	}
+	if (closed) {
+		close(r->peer);
+		r->peer = -1;
 	}
 	free(x.off);
 	return 0;

@@ -17,12 +17,6 @@ mkdir -p "$out/artifacts" "$out/logs"
 common=(-timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1
 	-artifact_prefix="$out/artifacts/$h-")
 [ -f "$dict" ] && common+=(-dict="$dict")
-# The engine allocates on its own thread, so libFuzzer's per-input leak
-# check (mallocs != frees within one input) fires spuriously and then scans
-# the whole heap every input; engine leaks are valgrind's job (engine tests).
-# Inputs up to 1 KiB (up to 64 frames) exercise the receive path as well
-# as 4 KiB ones, at twice the executions per second.
-[ "$h" = engine ] && common+=(-detect_leaks=0 -max_len=1024)
 
 # stat::number_of_executed_units etc. from libFuzzer's final stats
 stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1; }
