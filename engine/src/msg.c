@@ -145,6 +145,8 @@ void tofu__pool_put_list(tofu_engine *e, struct msgq *q)
 		}
 	}
 	int now_nonempty = e->pool != NULL;
+	if (now_nonempty)
+		atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&e->pool_mu);
 	while (extra) {
 		m = extra->next;

@@ -30,13 +30,12 @@
 
 #include "internal.h"
 
-#define RBUF_SIZE	     (256 * 1024)
-#define MAX_EVENTS	     256
-#define MAX_IOV		     1024 /* Linux IOV_MAX */
-#define WAIT_RETRY_MS	     100
-#define POOL_EMPTY_REPEAT_MS 1000
-#define ACCEPT_BATCH	     64
-#define READ_BATCH	     4
+#define RBUF_SIZE     (256 * 1024)
+#define MAX_EVENTS    256
+#define MAX_IOV	      1024 /* Linux IOV_MAX */
+#define WAIT_RETRY_MS 100
+#define ACCEPT_BATCH  64
+#define READ_BATCH    4
 /* Pooled messages the reactor takes per pool lock for received frames. The
  * cache is given back to the pool at the end of every loop iteration, before
  * the reactor can block: a tofu_get(TOFU_GET_POOL_ONLY) may find the pool
@@ -80,7 +79,7 @@ struct chan {
 	uint8_t *stash;	  /* bytes read but not decoded (pool was empty) */
 	uint32_t stash_len, stash_off;
 	uint64_t deadline;	    /* frame or linger deadline (ms) */
-	uint64_t last_signal;	    /* last pool_empty Signal (ms) */
+	uint32_t pe_puts;	    /* engine->pool_puts when pool_empty was sent */
 	struct chan *tnext, *tprev; /* frame-timer or linger list */
 	struct chan *wnext, *wprev; /* waiting list (starved / paused) */
 	struct chan *bnext, *bprev; /* bye-timer list */
@@ -595,12 +594,18 @@ static void send_pool_empty(struct reactor *r, struct chan *c)
 	tofu_msg *m = engine_msg(TOFU_OP_SIGNAL, TOFU_STATUS_POOL_EMPTY, c->cn, 0);
 	if (m)
 		deliver(r, c->g, m);
-	c->last_signal = r->now;
 }
 
 /* The pool is empty: keep what was read, stop reading the socket (the peer
  * is pushed back by TCP/UDS flow control), tell the app once per pause
- * (WIRE-8.8.3/4), wait for a put. */
+ * (WIRE-8.8.3/4), wait for a put.
+ *
+ * A pause the app answered by putting messages, whose messages another
+ * thread took before the reactor could, is a new pause and gets a new
+ * Signal: otherwise an app that has put back everything it held would wait
+ * for deliveries that never come (posting threads with TOFU_GET_ALWAYS on
+ * the same engine take the put messages first). Signals stay bounded by
+ * puts: the 100 ms retries of a pool nobody refills send none. */
 static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_t restlen,
 		   int from_stash)
 {
@@ -622,8 +627,10 @@ static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_
 	atomic_fetch_add(&r->e->starved, 1);
 	wl_add(r, c);
 	update_out(r, c);
-	if (!c->pe_sent) {
+	uint32_t puts = atomic_load_explicit(&r->e->pool_puts, memory_order_relaxed);
+	if (!c->pe_sent || c->pe_puts != puts) {
 		c->pe_sent = 1;
+		c->pe_puts = puts;
 		send_pool_empty(r, c);
 	}
 }
@@ -1418,10 +1425,10 @@ static int reactor_iter(struct reactor *r, int max_wait_ms)
 {
 	tofu_engine *e = r->e;
 	struct epoll_event evs[MAX_EVENTS];
+	r->now = now_ms();
 	int wait_ms = timeout_ms(r);
 	if (max_wait_ms >= 0 && (wait_ms < 0 || wait_ms > max_wait_ms))
 		wait_ms = max_wait_ms;
-	r->now = now_ms();
 	int n = epoll_wait(e->epfd, evs, MAX_EVENTS, wait_ms);
 	r->now = now_ms();
 	for (int i = 0; i < n; i++) {

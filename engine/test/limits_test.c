@@ -393,6 +393,13 @@ static void test_thousand_connections(void **state)
 	}
 	tofu_options o;
 	tofu_options_init(&o);
+	/* Both ends share this engine's pool, and the client group's inbox
+	 * holds up to N answers while the server side is read: with fewer
+	 * than 2N messages the pool can run dry with every message parked in
+	 * the inbox this test reads last, and the server side then waits for a
+	 * put that never comes (engine/README.md, "One pool per engine").
+	 * Pool exhaustion has its own tests; this one is about N connections. */
+	o.pool_initial = 2 * N + 64;
 	o.pool_max = 4096;
 	tofu_engine *e = tu_engine(&o);
 	tofu_group *sg, *cg;

@@ -164,6 +164,53 @@ static void test_stepped_starve_resume(void **state)
 	tofu_engine_destroy(r.e);
 }
 
+/* Exactly one pool_empty Signal per pause (WIRE-8.8.4), and a new one
+ * when the app's answer (a put) was taken by another get before the
+ * reactor could use it: the app is told again instead of waiting forever.
+ * Deterministic here because the test decides when the reactor runs. */
+static void test_stepped_pool_empty_again_after_stolen_put(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_open(&r);
+	tofu_msg *held[8];
+	int nh = 0;
+	while (nh < 8 && tofu_get(r.e, TOFU_GET_POOL_ONLY, &held[nh]) == 0 && held[nh])
+		nh++;
+	tu_raw_frame(r.peer, 0, TOFU_OP_SIGNAL, 0, 200, NULL, "x");
+	tofu_msg *m = step_recv(r.e, r.g);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_POOL_EMPTY);
+
+	/* No put: steps (and the reactor's retries) bring no second Signal. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(tofu__engine_step(r.e, 20), 0);
+	tofu_msg *none = NULL;
+	assert_int_equal(tofu_wait_receive(r.g, 0, &none), 0);
+	assert_null(none);
+
+	/* Put the Signal back, and take it again before the reactor runs. */
+	tofu_put(r.e, &m);
+	tofu_msg *stolen = NULL;
+	assert_int_equal(tofu_get(r.e, TOFU_GET_POOL_ONLY, &stolen), 0);
+	assert_non_null(stolen);
+	m = step_recv(r.e, r.g);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_POOL_EMPTY);
+
+	/* A put the reactor gets ends the pause: the frame arrives. */
+	tofu_put(r.e, &m);
+	m = step_recv(r.e, r.g);
+	assert_int_equal(tofu_msg_origin(m), 0);
+	assert_int_equal(tofu_msg_header_const(m)->message_id, 200);
+	tofu_put(r.e, &m);
+	tofu_put(r.e, &stolen);
+	while (nh)
+		tofu_put(r.e, &held[--nh]);
+	close(r.peer);
+	tofu_group_destroy(r.g);
+	tofu_engine_destroy(r.e);
+}
+
 /* Destroy with the channel open runs the shutdown the thread would run:
  * the peer sees the connection end. */
 static void test_stepped_destroy_open(void **state)
@@ -193,6 +240,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stepped_flows),
 	    cmocka_unit_test(test_stepped_starve_resume),
+	    cmocka_unit_test(test_stepped_pool_empty_again_after_stolen_put),
 	    cmocka_unit_test(test_stepped_destroy_open),
 	    cmocka_unit_test(test_threaded_not_steppable),
 	};
