@@ -137,8 +137,8 @@ struct tofu_engine {
 	uint32_t pool_n;
 	int pool_closed;
 	atomic_int starved; /* reactor waits for a pooled message */
-	/* Puts that added messages to the pool (starve() in reactor.c). */
-	atomic_uint pool_puts;
+	/* Pooled messages taken by tofu_get (starve() in reactor.c). */
+	atomic_uint pool_gets;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cmd_cv;

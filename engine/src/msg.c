@@ -112,6 +112,7 @@ int tofu_get(tofu_engine *e, int strategy, tofu_msg **out)
 	if (m) {
 		e->pool = m->next;
 		e->pool_n--;
+		atomic_fetch_add_explicit(&e->pool_gets, 1, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&e->pool_mu);
 	if (!m) {
@@ -145,8 +146,6 @@ void tofu__pool_put_list(tofu_engine *e, struct msgq *q)
 		}
 	}
 	int now_nonempty = e->pool != NULL;
-	if (now_nonempty)
-		atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&e->pool_mu);
 	while (extra) {
 		m = extra->next;

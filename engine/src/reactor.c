@@ -79,7 +79,7 @@ struct chan {
 	uint8_t *stash;	  /* bytes read but not decoded (pool was empty) */
 	uint32_t stash_len, stash_off;
 	uint64_t deadline;	    /* frame or linger deadline (ms) */
-	uint32_t pe_puts;	    /* engine->pool_puts when pool_empty was sent */
+	uint32_t pe_gets;	    /* engine->pool_gets when pool_empty was sent */
 	struct chan *tnext, *tprev; /* frame-timer or linger list */
 	struct chan *wnext, *wprev; /* waiting list (starved / paused) */
 	struct chan *bnext, *bprev; /* bye-timer list */
@@ -600,12 +600,15 @@ static void send_pool_empty(struct reactor *r, struct chan *c)
  * is pushed back by TCP/UDS flow control), tell the app once per pause
  * (WIRE-8.8.3/4), wait for a put.
  *
- * A pause the app answered by putting messages, whose messages another
- * thread took before the reactor could, is a new pause and gets a new
- * Signal: otherwise an app that has put back everything it held would wait
- * for deliveries that never come (posting threads with TOFU_GET_ALWAYS on
- * the same engine take the put messages first). Signals stay bounded by
- * puts: the 100 ms retries of a pool nobody refills send none. */
+ * A pause the app answered by putting messages, whose messages an
+ * application thread then took with tofu_get before the reactor could, is
+ * a new pause and gets a new Signal: otherwise an app that has put back
+ * everything it held would wait for deliveries that never come (posting
+ * threads with TOFU_GET_ALWAYS on the same engine take the put messages
+ * first). Messages the reactor itself gives to another starved channel do
+ * not count: that channel delivers a frame, whose put comes back. Signals
+ * stay bounded by gets: the 100 ms retries of a pool nobody refills send
+ * none. */
 static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_t restlen,
 		   int from_stash)
 {
@@ -627,10 +630,10 @@ static void starve(struct reactor *r, struct chan *c, const uint8_t *rest, size_
 	atomic_fetch_add(&r->e->starved, 1);
 	wl_add(r, c);
 	update_out(r, c);
-	uint32_t puts = atomic_load_explicit(&r->e->pool_puts, memory_order_relaxed);
-	if (!c->pe_sent || c->pe_puts != puts) {
+	uint32_t gets = atomic_load_explicit(&r->e->pool_gets, memory_order_relaxed);
+	if (!c->pe_sent || c->pe_gets != gets) {
 		c->pe_sent = 1;
-		c->pe_puts = puts;
+		c->pe_gets = gets;
 		send_pool_empty(r, c);
 	}
 }
