@@ -457,21 +457,13 @@ static void mark_dirty(struct reactor *r, struct chan *c)
 	}
 }
 
-static int add_parts(struct iovec *iov, int n, tofu_msg *m, size_t skip)
+/* A queued frame is one contiguous buffer (wire header, text headers,
+ * body): one iovec per message. */
+static size_t add_frame(struct iovec *iov, const tofu_msg *m, size_t skip)
 {
-	const void *base[3] = {m->wire, m->th, m->body};
-	size_t len[3] = {TOFU_HEADER_SIZE, m->th_len, m->body_len};
-	for (int i = 0; i < 3; i++) {
-		if (skip >= len[i]) {
-			skip -= len[i];
-			continue;
-		}
-		iov[n].iov_base = (uint8_t *)(uintptr_t)base[i] + skip;
-		iov[n].iov_len = len[i] - skip;
-		skip = 0;
-		n++;
-	}
-	return n;
+	iov->iov_base = tofu__wire(m) + skip;
+	iov->iov_len = m->frame_len - skip;
+	return iov->iov_len;
 }
 
 static void update_out(struct reactor *r, struct chan *c)
@@ -502,11 +494,8 @@ static void flush_chan(struct reactor *r, struct chan *c)
 	while (c->sq.head && !c->bye_sent) {
 		int n = 0;
 		size_t total = 0, skip = c->sq_off;
-		for (tofu_msg *m = c->sq.head; m && n + 3 <= MAX_IOV; m = m->next) {
-			int before = n;
-			n = add_parts(iov, n, m, skip);
-			for (int i = before; i < n; i++)
-				total += iov[i].iov_len;
+		for (tofu_msg *m = c->sq.head; m && n < MAX_IOV; m = m->next) {
+			total += add_frame(&iov[n++], m, skip);
 			skip = 0;
 			if (is_bye(m))
 				break;
@@ -651,8 +640,9 @@ static int begin_msg(struct chan *c, tofu_msg *m)
 {
 	m->h = c->pend;
 	m->h.channel_number = c->cn;
-	if (tofu__msg_th_reserve(m, c->pend.text_headers_len) ||
-	    tofu__msg_body_reserve(m, c->pend.body_len))
+	/* Text headers and body land right behind the wire-header bytes, in
+	 * the layout a post sends from. */
+	if (tofu__msg_reserve(m, (size_t)c->pend.text_headers_len + c->pend.body_len))
 		return -1;
 	m->th_len = c->pend.text_headers_len;
 	m->body_len = c->pend.body_len;
@@ -696,11 +686,11 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 			c->need_msg = 1;
 			break;
 		case TOFU_DEC_TEXT:
-			memcpy(c->rm->th + c->rth, ev.data, ev.len);
+			memcpy(tofu__th(c->rm) + c->rth, ev.data, ev.len);
 			c->rth += (uint32_t)ev.len;
 			break;
 		case TOFU_DEC_BODY:
-			memcpy(c->rm->body + c->rbody, ev.data, ev.len);
+			memcpy(tofu__body(c->rm) + c->rbody, ev.data, ev.len);
 			c->rbody += (uint32_t)ev.len;
 			break;
 		case TOFU_DEC_END: {
@@ -1064,7 +1054,7 @@ static void do_listen(struct reactor *r, tofu_msg *m)
 	int is_listen = 0, fd = -1;
 	char bound[TOFU_MAX_UDS_PATH_LEN + TOFU_MAX_HOST_LEN + 16];
 	char *unlink_path = NULL;
-	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	int st = address_status(k, 1, is_listen);
 	if (!st)
 		st = a.kind == TOFU_ADDR_TCP
@@ -1151,7 +1141,7 @@ static void do_connect(struct reactor *r, tofu_msg *m)
 {
 	tofu_address a;
 	int is_listen = 0, fd = -1, inprogress = 0, is_tcp = 0;
-	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	int st = address_status(k, 0, is_listen);
 	if (!st)
 		st = open_client(&a, &fd, &inprogress, &is_tcp);
