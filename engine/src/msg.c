@@ -332,8 +332,10 @@ int tofu_msg_add_header_n(tofu_msg *m, const void *name, size_t name_len, const 
 		rc = r == TOFU_E_NO_SPACE ? TOFU_STATUS_INVALID_HEADERS_LEN
 					  : TOFU_STATUS_INVALID_MESSAGE;
 out:
-	free(tn);
-	free(tv);
+	if (tn)
+		free(tn);
+	if (tv)
+		free(tv);
 	return rc;
 }
 
@@ -358,7 +360,8 @@ int tofu_msg_set_headers(tofu_msg *m, const void *raw, size_t len)
 		rc = TOFU_STATUS_ALLOCATION_FAILED;
 	else if (len)
 		memmove(tofu__th(m), raw, len);
-	free(tmp);
+	if (tmp)
+		free(tmp);
 	return rc;
 }
 
@@ -402,7 +405,8 @@ int tofu_msg_set_body(tofu_msg *m, const void *data, size_t len)
 			memmove(tofu__body(m), data, len);
 		m->body_len = (uint32_t)len;
 	}
-	free(tmp);
+	if (tmp)
+		free(tmp);
 	return rc;
 }
 
