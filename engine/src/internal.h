@@ -25,10 +25,13 @@
 
 /* Bytes of text headers + body stored inside the message allocation itself;
  * a message that needs more moves everything to one heap buffer (kept while
- * the message is pooled, like the heap buffers before). 256 covers the
- * small messages that dominate under load without making every pooled
- * message large. */
-#define TOFU__MSG_INLINE 256
+ * the message is pooled, like the heap buffers before). Small on purpose:
+ * under load hundreds of thousands of messages can be in flight and their
+ * footprint decides the cache misses (scale profile in BENCHMARKS.md: 256
+ * cost more CPU per message at 100 connections than 96-128). 100 makes
+ * sizeof(struct tofu_msg) 184, a 192-byte glibc chunk: a 64-byte body with
+ * up to 36 bytes of text headers stays inline. */
+#define TOFU__MSG_INLINE 100
 
 /* The frame lives in ONE buffer, in wire order: buf[0..16) the encoded
  * binary header (written by post), then th_len bytes of text headers, then
@@ -38,11 +41,11 @@
 struct tofu_msg {
 	tofu_header h;
 	uint8_t *buf; /* inl or a heap buffer of TOFU_HEADER_SIZE + cap bytes */
-	uint32_t th_len, body_len;
-	uint32_t cap; /* bytes for text headers + body after the wire header */
 	struct tofu_msg *next;
 	/* Engine-private while the engine owns the message. */
-	tofu_group *group;  /* group that posted it */
+	tofu_group *group; /* group that posted it */
+	uint32_t th_len, body_len;
+	uint32_t cap;	    /* bytes for text headers + body after the wire header */
 	uint32_t gen;	    /* slot generation at post time */
 	uint32_t frame_len; /* 16 + text headers + body */
 	uint8_t inl[TOFU_HEADER_SIZE + TOFU__MSG_INLINE];
