@@ -173,23 +173,34 @@ int tofu_get(tofu_engine *e, int strategy, tofu_msg **out)
 }
 
 /* Puts a whole list back (one lock); frees what does not fit. Wakes the
- * reactor when it waits for messages and the pool was empty. */
+ * reactor when it waits for messages and the pool was empty. When the whole
+ * list fits it is spliced in without walking it: under load the reactor
+ * returns thousands of sent messages at once, long out of the cache, and a
+ * walk under pool_mu would also hold up every tofu_get. */
 void tofu__pool_put_list(tofu_engine *e, struct msgq *q)
 {
+	if (!q->head)
+		return;
 	tofu_msg *m, *extra = NULL;
-	int was_empty;
 	pthread_mutex_lock(&e->pool_mu);
-	was_empty = e->pool == NULL;
-	while ((m = tofu__q_pop(q))) {
-		if (!e->pool_closed && e->pool_n < e->opt.pool_max) {
+	int was_empty = e->pool == NULL;
+	size_t room = 0;
+	if (!e->pool_closed && e->pool_n < e->opt.pool_max)
+		room = e->opt.pool_max - e->pool_n;
+	if (q->n <= room) {
+		q->tail->next = e->pool;
+		e->pool = q->head;
+		e->pool_n += (uint32_t)q->n;
+	} else {
+		for (; room && (m = tofu__q_pop(q)); room--) {
 			m->next = e->pool;
 			e->pool = m;
 			e->pool_n++;
-		} else {
-			m->next = extra;
-			extra = m;
 		}
+		extra = q->head;
 	}
+	q->head = q->tail = NULL;
+	q->n = 0;
 	int now_nonempty = e->pool != NULL;
 	if (now_nonempty)
 		atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);

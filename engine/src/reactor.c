@@ -99,6 +99,7 @@ struct reactor {
 	struct chan **chans; /* by channel number */
 	uint8_t *rbuf;
 	struct iovec iov[MAX_IOV]; /* sendmsg batch (per reactor: engines run in parallel) */
+	tofu_msg *iovm[MAX_IOV];   /* the message of each iov[] entry */
 	struct clist ftimers;	   /* channels inside a frame, by deadline */
 	struct clist lingers;	   /* closing channels, by deadline */
 	struct clist waits;	   /* starved channels and paused listeners */
@@ -492,13 +493,19 @@ static void flush_chan(struct reactor *r, struct chan *c)
 	if ((c->kind != CH_IO && !linger) || c->fd < 0 || (c->closed && !linger))
 		return;
 	while (c->sq.head && !c->bye_sent) {
-		int n = 0;
+		/* The only walk over the queued messages: under load they are
+		 * long out of the cache, so what is written is popped below
+		 * from iov[] and iovm[] without touching them again. */
+		int n = 0, bye = 0;
 		size_t total = 0, skip = c->sq_off;
 		for (tofu_msg *m = c->sq.head; m && n < MAX_IOV; m = m->next) {
+			r->iovm[n] = m;
 			total += add_frame(&iov[n++], m, skip);
 			skip = 0;
-			if (is_bye(m))
+			if (is_bye(m)) {
+				bye = 1; /* always the last iovec */
 				break;
+			}
 		}
 		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
 		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -514,29 +521,34 @@ static void flush_chan(struct reactor *r, struct chan *c)
 			return;
 		}
 		size_t left = (size_t)w;
-		while (left && c->sq.head) {
-			tofu_msg *m = c->sq.head;
-			size_t rest = m->frame_len - c->sq_off;
-			if (left < rest) {
-				c->sq_off += left;
-				left = 0;
-				break;
+		int k = 0; /* frames written completely */
+		while (k < n && left >= iov[k].iov_len)
+			left -= iov[k++].iov_len;
+		if (k == 0) {
+			c->sq_off += left;
+			break; /* a short write: the socket is full */
+		}
+		/* done_bytes counts whole frames, including the part of the
+		 * first one that an earlier sendmsg wrote. */
+		done_bytes += c->sq_off + ((size_t)w - left);
+		c->sq_off = left;
+		c->first_pending = 0;
+		tofu_msg *last = r->iovm[k - 1];
+		struct msgq sent = {.head = c->sq.head, .tail = last, .n = (size_t)k};
+		c->sq.head = last->next;
+		if (!c->sq.head)
+			c->sq.tail = NULL;
+		c->sq.n -= (size_t)k;
+		last->next = NULL;
+		tofu__q_splice(&r->tofree, &sent);
+		if (bye && k == n) {
+			/* SEND_DONE: nothing more is written; the bye timer
+			 * bounds how long we wait for the end. */
+			c->bye_sent = 1;
+			if (!linger && r->e->opt.bye_timeout_ms != TOFU_TIMEOUT_NONE) {
+				c->bye_deadline = r->now + r->e->opt.bye_timeout_ms;
+				bt_add(r, c);
 			}
-			left -= rest;
-			c->sq_off = 0;
-			tofu__q_pop(&c->sq);
-			c->first_pending = 0;
-			done_bytes += m->frame_len;
-			if (is_bye(m)) {
-				/* SEND_DONE: nothing more is written; the bye
-				 * timer bounds how long we wait for the end. */
-				c->bye_sent = 1;
-				if (!linger && r->e->opt.bye_timeout_ms != TOFU_TIMEOUT_NONE) {
-					c->bye_deadline = r->now + r->e->opt.bye_timeout_ms;
-					bt_add(r, c);
-				}
-			}
-			tofu__q_push(&r->tofree, m);
 		}
 		if ((size_t)w < total)
 			break;
