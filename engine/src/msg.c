@@ -218,14 +218,27 @@ void tofu_put(tofu_engine *e, tofu_msg **msg)
 {
 	if (!msg || !*msg)
 		return;
-	struct msgq q = {0};
-	tofu__q_push(&q, *msg);
+	tofu_msg *m = *msg;
 	*msg = NULL;
 	if (!e) {
-		tofu__msg_free(q.head);
+		tofu__msg_free(m);
 		return;
 	}
-	tofu__pool_put_list(e, &q);
+	/* One message: tofu__pool_put_list's rules without its list work
+	 * (called once per received message by the application). */
+	pthread_mutex_lock(&e->pool_mu);
+	if (e->pool_closed || e->pool_n >= e->opt.pool_max) {
+		pthread_mutex_unlock(&e->pool_mu);
+		tofu__msg_free(m);
+		return;
+	}
+	int was_empty = e->pool == NULL;
+	m->next = e->pool;
+	e->pool = m;
+	e->pool_n++;
+	pthread_mutex_unlock(&e->pool_mu);
+	if (was_empty && atomic_load(&e->starved))
+		tofu__wake(e);
 }
 
 /* ----------------------------------------------------------- accessors */
