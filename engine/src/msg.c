@@ -416,22 +416,25 @@ int tofu_msg_set_body(tofu_msg *m, const void *data, size_t len)
 		return TOFU_STATUS_INVALID_BODY_LEN;
 	if (len && !data)
 		return TOFU_STATUS_INVALID_MESSAGE;
-	/* The body does not move unless the buffer grows. */
-	void *tmp = NULL;
 	size_t need = (size_t)m->th_len + len;
-	if (need > m->cap && unalias(m, &data, len, &tmp))
-		return TOFU_STATUS_ALLOCATION_FAILED;
-	int rc = 0;
-	if (tofu__msg_reserve(m, need))
-		rc = TOFU_STATUS_ALLOCATION_FAILED;
-	else {
-		if (len)
-			memmove(tofu__body(m), data, len);
-		m->body_len = (uint32_t)len;
-	}
-	if (tmp)
+	if (need > m->cap) {
+		/* Growing moves the buffer: a source inside it is copied
+		 * first. Otherwise the body stays where it is and memmove
+		 * handles any overlap. */
+		void *tmp;
+		if (unalias(m, &data, len, &tmp))
+			return TOFU_STATUS_ALLOCATION_FAILED;
+		int bad = tofu__msg_reserve(m, need);
+		if (!bad)
+			memcpy(tofu__body(m), data, len);
 		free(tmp);
-	return rc;
+		if (bad)
+			return TOFU_STATUS_ALLOCATION_FAILED;
+	} else if (len) {
+		memmove(tofu__body(m), data, len);
+	}
+	m->body_len = (uint32_t)len;
+	return 0;
 }
 
 uint8_t *tofu_msg_body_reserve(tofu_msg *m, size_t len)
