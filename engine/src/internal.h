@@ -27,8 +27,8 @@
  * a message that needs more moves everything to one heap buffer (kept while
  * the message is pooled, like the heap buffers before). Small on purpose:
  * under load hundreds of thousands of messages can be in flight and their
- * footprint decides the cache misses (scale profile in BENCHMARKS.md: 256
- * cost more CPU per message at 100 connections than 96-128). 100 makes
+ * footprint decides the cache misses (at 100 connections 256 bytes inline
+ * cost more page faults and CPU per message than 96-128 did). 100 makes
  * sizeof(struct tofu_msg) 184, a 192-byte glibc chunk: a 64-byte body with
  * up to 36 bytes of text headers stays inline. */
 #define TOFU__MSG_INLINE 100
