@@ -179,15 +179,13 @@ int tofu_get(tofu_engine *e, int strategy, tofu_msg **out)
  * walk under pool_mu would also hold up every tofu_get. */
 void tofu__pool_put_list(tofu_engine *e, struct msgq *q)
 {
-	if (!q->head)
-		return;
 	tofu_msg *m, *extra = NULL;
 	pthread_mutex_lock(&e->pool_mu);
 	int was_empty = e->pool == NULL;
 	size_t room = 0;
 	if (!e->pool_closed && e->pool_n < e->opt.pool_max)
 		room = e->opt.pool_max - e->pool_n;
-	if (q->n <= room) {
+	if (q->head && q->n <= room) {
 		q->tail->next = e->pool;
 		e->pool = q->head;
 		e->pool_n += (uint32_t)q->n;
@@ -228,6 +226,8 @@ void tofu_put(tofu_engine *e, tofu_msg **msg)
 	 * (called once per received message by the application). */
 	pthread_mutex_lock(&e->pool_mu);
 	if (e->pool_closed || e->pool_n >= e->opt.pool_max) {
+		if (e->pool)
+			atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&e->pool_mu);
 		tofu__msg_free(m);
 		return;
@@ -236,6 +236,7 @@ void tofu_put(tofu_engine *e, tofu_msg **msg)
 	m->next = e->pool;
 	e->pool = m;
 	e->pool_n++;
+	atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&e->pool_mu);
 	if (was_empty && atomic_load(&e->starved))
 		tofu__wake(e);
