@@ -370,7 +370,7 @@ static int address_header_ok(const tofu_msg *m, int want_listen)
 {
 	tofu_address a;
 	int is_listen = -1;
-	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	if (k == TOFU_E_ADDRESS_MISSING)
 		return 0;
 	return is_listen == want_listen;
@@ -459,7 +459,7 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 	s->queued += m->frame_len;
 	m->gen = s->gen;
 	if (on_wire)
-		tofu_header_encode(h, m->wire);
+		tofu_header_encode(h, tofu__wire(m));
 	if (prepared)
 		*prepared = *h;
 	tofu__q_push(&e->posted, m);

@@ -25,7 +25,14 @@ static void header_default(tofu_header *h, int opcode)
 
 tofu_msg *tofu__msg_new(void)
 {
-	tofu_msg *m = calloc(1, sizeof(*m));
+	/* No calloc: the inline buffer needs no zeroing (only written bytes
+	 * are ever read or sent). */
+	tofu_msg *m = malloc(sizeof(*m));
+	if (!m)
+		return NULL;
+	m->buf = m->inl;
+	m->cap = TOFU__MSG_INLINE;
+	tofu_msg_reset(m);
 	return m;
 }
 
@@ -33,8 +40,8 @@ void tofu__msg_free(tofu_msg *m)
 {
 	if (!m)
 		return;
-	free(m->th);
-	free(m->body);
+	if (m->buf != m->inl)
+		free(m->buf);
 	free(m);
 }
 
@@ -49,31 +56,70 @@ void tofu_msg_reset(tofu_msg *m)
 	m->frame_len = 0;
 }
 
-static int grow(uint8_t **buf, uint32_t *cap, size_t len)
+/* Largest text headers + body a message can hold. */
+#define MAX_PAYLOAD ((size_t)TOFU_MAX_TEXT_HEADERS_LEN + TOFU_MAX_BODY_LEN)
+
+int tofu__msg_reserve(tofu_msg *m, size_t len)
 {
-	if (len <= *cap)
+	if (len <= m->cap)
 		return 0;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < len)
-		ncap *= 2;
-	if (ncap > 65535)
-		ncap = 65535;
-	uint8_t *n = realloc(*buf, ncap);
-	if (!n)
+	if (len > MAX_PAYLOAD)
 		return -1;
-	*buf = n;
-	*cap = (uint32_t)ncap;
+	size_t ncap = (size_t)m->cap * 2;
+	if (ncap < len)
+		ncap = len;
+	if (ncap > MAX_PAYLOAD)
+		ncap = MAX_PAYLOAD;
+	uint8_t *n;
+	if (m->buf == m->inl) {
+		n = malloc(TOFU_HEADER_SIZE + ncap);
+		if (!n)
+			return -1;
+		memcpy(n, m->buf, TOFU_HEADER_SIZE + (size_t)m->th_len + m->body_len);
+	} else {
+		n = realloc(m->buf, TOFU_HEADER_SIZE + ncap);
+		if (!n)
+			return -1;
+	}
+	m->buf = n;
+	m->cap = (uint32_t)ncap;
 	return 0;
 }
 
-int tofu__msg_th_reserve(tofu_msg *m, size_t len)
+/* Whether [p, p + n) lies in m's own buffer: such a source moves when the
+ * buffer grows or the body shifts, so it is copied first. */
+static int aliases(const tofu_msg *m, const void *p, size_t n)
 {
-	return grow(&m->th, &m->th_cap, len);
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)m->buf;
+	uintptr_t hi = lo + TOFU_HEADER_SIZE + m->cap;
+	return n && a < hi && a + n > lo;
 }
 
-int tofu__msg_body_reserve(tofu_msg *m, size_t len)
+/* Copies of the caller's bytes that alias the message (rare: e.g. a header
+ * value found in the same message). */
+static int unalias(const tofu_msg *m, const void **p, size_t n, void **tmp)
 {
-	return grow(&m->body, &m->body_cap, len);
+	*tmp = NULL;
+	if (!aliases(m, *p, n))
+		return 0;
+	*tmp = malloc(n);
+	if (!*tmp)
+		return -1;
+	memcpy(*tmp, *p, n);
+	*p = *tmp;
+	return 0;
+}
+
+/* Makes the text-header block th bytes long, moving the body behind it.
+ * New header bytes are undefined. */
+static int resize_th(tofu_msg *m, size_t th)
+{
+	if (tofu__msg_reserve(m, th + m->body_len))
+		return -1;
+	if (th != m->th_len && m->body_len)
+		memmove(tofu__th(m) + th, tofu__body(m), m->body_len);
+	m->th_len = (uint32_t)th;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- pool */
@@ -128,23 +174,32 @@ int tofu_get(tofu_engine *e, int strategy, tofu_msg **out)
 }
 
 /* Puts a whole list back (one lock); frees what does not fit. Wakes the
- * reactor when it waits for messages and the pool was empty. */
+ * reactor when it waits for messages and the pool was empty. When the whole
+ * list fits it is spliced in without walking it: under load the reactor
+ * returns thousands of sent messages at once, long out of the cache, and a
+ * walk under pool_mu would also hold up every tofu_get. */
 void tofu__pool_put_list(tofu_engine *e, struct msgq *q)
 {
 	tofu_msg *m, *extra = NULL;
-	int was_empty;
 	pthread_mutex_lock(&e->pool_mu);
-	was_empty = e->pool == NULL;
-	while ((m = tofu__q_pop(q))) {
-		if (!e->pool_closed && e->pool_n < e->opt.pool_max) {
+	int was_empty = e->pool == NULL;
+	size_t room = 0;
+	if (!e->pool_closed && e->pool_n < e->opt.pool_max)
+		room = e->opt.pool_max - e->pool_n;
+	if (q->head && q->n <= room) {
+		q->tail->next = e->pool;
+		e->pool = q->head;
+		e->pool_n += (uint32_t)q->n;
+	} else {
+		for (; room && (m = tofu__q_pop(q)); room--) {
 			m->next = e->pool;
 			e->pool = m;
 			e->pool_n++;
-		} else {
-			m->next = extra;
-			extra = m;
 		}
+		extra = q->head;
 	}
+	q->head = q->tail = NULL;
+	q->n = 0;
 	int now_nonempty = e->pool != NULL;
 	pthread_mutex_unlock(&e->pool_mu);
 	while (extra) {
@@ -160,14 +215,30 @@ void tofu_put(tofu_engine *e, tofu_msg **msg)
 {
 	if (!msg || !*msg)
 		return;
-	struct msgq q = {0};
-	tofu__q_push(&q, *msg);
+	tofu_msg *m = *msg;
 	*msg = NULL;
 	if (!e) {
-		tofu__msg_free(q.head);
+		tofu__msg_free(m);
 		return;
 	}
-	tofu__pool_put_list(e, &q);
+	/* One message: tofu__pool_put_list's rules without its list work
+	 * (called once per received message by the application). */
+	pthread_mutex_lock(&e->pool_mu);
+	if (e->pool_closed || e->pool_n >= e->opt.pool_max) {
+		if (e->pool)
+			atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
+		pthread_mutex_unlock(&e->pool_mu);
+		tofu__msg_free(m);
+		return;
+	}
+	int was_empty = e->pool == NULL;
+	m->next = e->pool;
+	e->pool = m;
+	e->pool_n++;
+	atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&e->pool_mu);
+	if (was_empty && atomic_load(&e->starved))
+		tofu__wake(e);
 }
 
 /* ----------------------------------------------------------- accessors */
@@ -259,20 +330,37 @@ int tofu_msg_add_header_n(tofu_msg *m, const void *name, size_t name_len, const 
 			  size_t value_len)
 {
 	/* name ':' value CRLF; the serialiser refuses what it cannot write. */
-	size_t need = (size_t)m->th_len + name_len + value_len + 3;
+	size_t old = m->th_len;
+	size_t need = old + name_len + value_len + 3;
 	if (need > TOFU_MAX_TEXT_HEADERS_LEN)
 		return TOFU_STATUS_INVALID_HEADERS_LEN;
-	if (tofu__msg_th_reserve(m, need))
+	void *tn, *tv;
+	if (unalias(m, &name, name_len, &tn))
 		return TOFU_STATUS_ALLOCATION_FAILED;
+	if (unalias(m, &value, value_len, &tv)) {
+		free(tn);
+		return TOFU_STATUS_ALLOCATION_FAILED;
+	}
+	int rc = 0;
+	if (resize_th(m, need)) {
+		rc = TOFU_STATUS_ALLOCATION_FAILED;
+		goto out;
+	}
 	tofu_th_writer w;
-	tofu_th_writer_init(&w, m->th, m->th_cap);
-	w.len = m->th_len;
+	tofu_th_writer_init(&w, tofu__th(m), need);
+	w.len = old;
 	int r = tofu_th_append(&w, name, name_len, value, value_len);
+	/* Refused: the body goes back where it was, nothing changed. */
+	resize_th(m, r < 0 ? old : w.len);
 	if (r < 0)
-		return r == TOFU_E_NO_SPACE ? TOFU_STATUS_INVALID_HEADERS_LEN
-					    : TOFU_STATUS_INVALID_MESSAGE;
-	m->th_len = (uint32_t)w.len;
-	return 0;
+		rc = r == TOFU_E_NO_SPACE ? TOFU_STATUS_INVALID_HEADERS_LEN
+					  : TOFU_STATUS_INVALID_MESSAGE;
+out:
+	if (tn)
+		free(tn);
+	if (tv)
+		free(tv);
+	return rc;
 }
 
 int tofu_msg_add_header(tofu_msg *m, const char *name, const char *value)
@@ -288,20 +376,24 @@ int tofu_msg_set_headers(tofu_msg *m, const void *raw, size_t len)
 		return TOFU_STATUS_INVALID_HEADERS_LEN;
 	if (len && !raw)
 		return TOFU_STATUS_INVALID_MESSAGE;
-	if (tofu__msg_th_reserve(m, len))
+	void *tmp = NULL;
+	if (len != m->th_len && unalias(m, &raw, len, &tmp))
 		return TOFU_STATUS_ALLOCATION_FAILED;
-	if (len)
-		memmove(m->th, raw, len);
-	m->th_len = (uint32_t)len;
-	return 0;
+	int rc = 0;
+	if (resize_th(m, len))
+		rc = TOFU_STATUS_ALLOCATION_FAILED;
+	else if (len)
+		memmove(tofu__th(m), raw, len);
+	if (tmp)
+		free(tmp);
+	return rc;
 }
 
 const uint8_t *tofu_msg_headers(const tofu_msg *m, size_t *len)
 {
-	static const uint8_t empty[1];
 	if (len)
 		*len = m->th_len;
-	return m->th ? m->th : empty;
+	return tofu__th(m);
 }
 
 int tofu_msg_find_header(const tofu_msg *m, const char *name, const char **value, size_t *value_len)
@@ -309,7 +401,7 @@ int tofu_msg_find_header(const tofu_msg *m, const char *name, const char **value
 	tofu_th_field f;
 	if (!m->th_len || !name)
 		return 0;
-	if (!tofu_th_find(m->th, m->th_len, name, strlen(name), &f))
+	if (!tofu_th_find(tofu__th(m), m->th_len, name, strlen(name), &f))
 		return 0;
 	if (value)
 		*value = (const char *)f.value;
@@ -324,28 +416,40 @@ int tofu_msg_set_body(tofu_msg *m, const void *data, size_t len)
 		return TOFU_STATUS_INVALID_BODY_LEN;
 	if (len && !data)
 		return TOFU_STATUS_INVALID_MESSAGE;
-	if (tofu__msg_body_reserve(m, len))
-		return TOFU_STATUS_ALLOCATION_FAILED;
-	if (len)
-		memmove(m->body, data, len);
+	size_t need = (size_t)m->th_len + len;
+	if (need > m->cap) {
+		/* Growing moves the buffer: a source inside it is copied
+		 * first. Otherwise the body stays where it is and memmove
+		 * handles any overlap. */
+		void *tmp;
+		if (unalias(m, &data, len, &tmp))
+			return TOFU_STATUS_ALLOCATION_FAILED;
+		int bad = tofu__msg_reserve(m, need);
+		if (!bad)
+			memcpy(tofu__body(m), data, len);
+		free(tmp);
+		if (bad)
+			return TOFU_STATUS_ALLOCATION_FAILED;
+	} else if (len) {
+		memmove(tofu__body(m), data, len);
+	}
 	m->body_len = (uint32_t)len;
 	return 0;
 }
 
 uint8_t *tofu_msg_body_reserve(tofu_msg *m, size_t len)
 {
-	if (len > TOFU_MAX_BODY_LEN || tofu__msg_body_reserve(m, len ? len : 1))
+	if (len > TOFU_MAX_BODY_LEN || tofu__msg_reserve(m, (size_t)m->th_len + len))
 		return NULL;
 	m->body_len = (uint32_t)len;
-	return m->body;
+	return tofu__body(m);
 }
 
 const uint8_t *tofu_msg_body(const tofu_msg *m, size_t *len)
 {
-	static const uint8_t empty[1];
 	if (len)
 		*len = m->body_len;
-	return m->body ? m->body : empty;
+	return tofu__body(m);
 }
 
 static int prepare_addr(tofu_msg *m, int opcode, const char *hname, const char *value)

@@ -99,6 +99,7 @@ struct reactor {
 	struct chan **chans; /* by channel number */
 	uint8_t *rbuf;
 	struct iovec iov[MAX_IOV]; /* sendmsg batch (per reactor: engines run in parallel) */
+	tofu_msg *iovm[MAX_IOV];   /* the message of each iov[] entry */
 	struct clist ftimers;	   /* channels inside a frame, by deadline */
 	struct clist lingers;	   /* closing channels, by deadline */
 	struct clist waits;	   /* starved channels and paused listeners */
@@ -457,21 +458,13 @@ static void mark_dirty(struct reactor *r, struct chan *c)
 	}
 }
 
-static int add_parts(struct iovec *iov, int n, tofu_msg *m, size_t skip)
+/* A queued frame is one contiguous buffer (wire header, text headers,
+ * body): one iovec per message. */
+static size_t add_frame(struct iovec *iov, const tofu_msg *m, size_t skip)
 {
-	const void *base[3] = {m->wire, m->th, m->body};
-	size_t len[3] = {TOFU_HEADER_SIZE, m->th_len, m->body_len};
-	for (int i = 0; i < 3; i++) {
-		if (skip >= len[i]) {
-			skip -= len[i];
-			continue;
-		}
-		iov[n].iov_base = (uint8_t *)(uintptr_t)base[i] + skip;
-		iov[n].iov_len = len[i] - skip;
-		skip = 0;
-		n++;
-	}
-	return n;
+	iov->iov_base = tofu__wire(m) + skip;
+	iov->iov_len = m->frame_len - skip;
+	return iov->iov_len;
 }
 
 static void update_out(struct reactor *r, struct chan *c)
@@ -500,16 +493,19 @@ static void flush_chan(struct reactor *r, struct chan *c)
 	if ((c->kind != CH_IO && !linger) || c->fd < 0 || (c->closed && !linger))
 		return;
 	while (c->sq.head && !c->bye_sent) {
-		int n = 0;
+		/* The only walk over the queued messages: under load they are
+		 * long out of the cache, so what is written is popped below
+		 * from iov[] and iovm[] without touching them again. */
+		int n = 0, bye = 0;
 		size_t total = 0, skip = c->sq_off;
-		for (tofu_msg *m = c->sq.head; m && n + 3 <= MAX_IOV; m = m->next) {
-			int before = n;
-			n = add_parts(iov, n, m, skip);
-			for (int i = before; i < n; i++)
-				total += iov[i].iov_len;
+		for (tofu_msg *m = c->sq.head; m && n < MAX_IOV; m = m->next) {
+			r->iovm[n] = m;
+			total += add_frame(&iov[n++], m, skip);
 			skip = 0;
-			if (is_bye(m))
+			if (is_bye(m)) {
+				bye = 1; /* always the last iovec */
 				break;
+			}
 		}
 		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
 		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -525,29 +521,34 @@ static void flush_chan(struct reactor *r, struct chan *c)
 			return;
 		}
 		size_t left = (size_t)w;
-		while (left && c->sq.head) {
-			tofu_msg *m = c->sq.head;
-			size_t rest = m->frame_len - c->sq_off;
-			if (left < rest) {
-				c->sq_off += left;
-				left = 0;
-				break;
+		int k = 0; /* frames written completely */
+		while (k < n && left >= iov[k].iov_len)
+			left -= iov[k++].iov_len;
+		if (k == 0) {
+			c->sq_off += left;
+			break; /* a short write: the socket is full */
+		}
+		/* done_bytes counts whole frames, including the part of the
+		 * first one that an earlier sendmsg wrote. */
+		done_bytes += c->sq_off + ((size_t)w - left);
+		c->sq_off = left;
+		c->first_pending = 0;
+		tofu_msg *last = r->iovm[k - 1];
+		struct msgq sent = {.head = c->sq.head, .tail = last, .n = (size_t)k};
+		c->sq.head = last->next;
+		if (!c->sq.head)
+			c->sq.tail = NULL;
+		c->sq.n -= (size_t)k;
+		last->next = NULL;
+		tofu__q_splice(&r->tofree, &sent);
+		if (bye && k == n) {
+			/* SEND_DONE: nothing more is written; the bye timer
+			 * bounds how long we wait for the end. */
+			c->bye_sent = 1;
+			if (!linger && r->e->opt.bye_timeout_ms != TOFU_TIMEOUT_NONE) {
+				c->bye_deadline = r->now + r->e->opt.bye_timeout_ms;
+				bt_add(r, c);
 			}
-			left -= rest;
-			c->sq_off = 0;
-			tofu__q_pop(&c->sq);
-			c->first_pending = 0;
-			done_bytes += m->frame_len;
-			if (is_bye(m)) {
-				/* SEND_DONE: nothing more is written; the bye
-				 * timer bounds how long we wait for the end. */
-				c->bye_sent = 1;
-				if (!linger && r->e->opt.bye_timeout_ms != TOFU_TIMEOUT_NONE) {
-					c->bye_deadline = r->now + r->e->opt.bye_timeout_ms;
-					bt_add(r, c);
-				}
-			}
-			tofu__q_push(&r->tofree, m);
 		}
 		if ((size_t)w < total)
 			break;
@@ -654,8 +655,9 @@ static int begin_msg(struct chan *c, tofu_msg *m)
 {
 	m->h = c->pend;
 	m->h.channel_number = c->cn;
-	if (tofu__msg_th_reserve(m, c->pend.text_headers_len) ||
-	    tofu__msg_body_reserve(m, c->pend.body_len))
+	/* Text headers and body land right behind the wire-header bytes, in
+	 * the layout a post sends from. */
+	if (tofu__msg_reserve(m, (size_t)c->pend.text_headers_len + c->pend.body_len))
 		return -1;
 	m->th_len = c->pend.text_headers_len;
 	m->body_len = c->pend.body_len;
@@ -699,11 +701,11 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 			c->need_msg = 1;
 			break;
 		case TOFU_DEC_TEXT:
-			memcpy(c->rm->th + c->rth, ev.data, ev.len);
+			memcpy(tofu__th(c->rm) + c->rth, ev.data, ev.len);
 			c->rth += (uint32_t)ev.len;
 			break;
 		case TOFU_DEC_BODY:
-			memcpy(c->rm->body + c->rbody, ev.data, ev.len);
+			memcpy(tofu__body(c->rm) + c->rbody, ev.data, ev.len);
 			c->rbody += (uint32_t)ev.len;
 			break;
 		case TOFU_DEC_END: {
@@ -1067,7 +1069,7 @@ static void do_listen(struct reactor *r, tofu_msg *m)
 	int is_listen = 0, fd = -1;
 	char bound[TOFU_MAX_UDS_PATH_LEN + TOFU_MAX_HOST_LEN + 16];
 	char *unlink_path = NULL;
-	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	int st = address_status(k, 1, is_listen);
 	if (!st)
 		st = a.kind == TOFU_ADDR_TCP
@@ -1154,7 +1156,7 @@ static void do_connect(struct reactor *r, tofu_msg *m)
 {
 	tofu_address a;
 	int is_listen = 0, fd = -1, inprogress = 0, is_tcp = 0;
-	int k = tofu_address_find(m->th, m->th_len, &a, &is_listen);
+	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	int st = address_status(k, 0, is_listen);
 	if (!st)
 		st = open_client(&a, &fd, &inprogress, &is_tcp);

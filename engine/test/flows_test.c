@@ -862,6 +862,127 @@ static void test_engine_destroy_flushes(void **state)
 }
 
 /* An internal_a message never overtakes the HelloRequest (WIRE-8.2.1). */
+/* Frames of every size class (empty, inline-sized, heap-sized; headers added
+ * before and after the body, which moves the body) reach a raw peer
+ * byte-exact and in order, many per sendmsg and across partial writes; a
+ * raw peer's frames of the same classes are delivered byte-exact. */
+#define WL_FRAMES 300
+static size_t wl_body_len(int i)
+{
+	static const size_t sizes[] = {0, 1, 40, 200, 241, 256, 300, 3000, 20000};
+	return sizes[i % 9];
+}
+
+static uint8_t wl_byte(int i, size_t k)
+{
+	return (uint8_t)(i * 31 + (int)k * 7);
+}
+
+static void wl_headers(int i, char *th, size_t cap)
+{
+	if (i % 3 == 0)
+		th[0] = 0;
+	else
+		snprintf(th, cap, "n:%d\r\n%s", i,
+			 i % 3 == 2 ? "pad:xxxxxxxxxxxxxxxxxxxx\r\n" : "");
+}
+
+static void test_wire_layout(void **state)
+{
+	int uds = T(state) != 0;
+	char addr[128];
+	int lfd = tu_raw_listen(uds, addr, sizeof(addr));
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	uint64_t hid;
+	uint16_t cc = tu_hello(e, g, addr, &hid);
+	int fd = tu_raw_accept(lfd);
+	tofu_header h;
+	assert_int_equal(tu_raw_read_frame(fd, &h, NULL, 0), 1);
+
+	static uint8_t body[20000];
+	char th[64];
+	for (int i = 0; i < WL_FRAMES; i++) {
+		tofu_msg *m = NULL;
+		assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+		tofu_msg_set_opcode(m, TOFU_OP_SIGNAL);
+		tofu_msg_set_channel(m, cc);
+		tofu_msg_set_id(m, (uint64_t)i + 1);
+		size_t bl = wl_body_len(i);
+		for (size_t k = 0; k < bl; k++)
+			body[k] = wl_byte(i, k);
+		wl_headers(i, th, sizeof(th));
+		if (i % 2) { /* headers after the body: the body moves */
+			assert_int_equal(tofu_msg_set_body(m, body, bl), 0);
+			assert_int_equal(tofu_msg_set_headers(m, th, strlen(th)), 0);
+		} else {
+			assert_int_equal(tofu_msg_set_headers(m, th, strlen(th)), 0);
+			assert_int_equal(tofu_msg_set_body(m, body, bl), 0);
+		}
+		assert_int_equal(tofu_post(g, &m, NULL), 0);
+	}
+	static uint8_t got[20064];
+	for (int i = 0; i < WL_FRAMES; i++) {
+		assert_int_equal(tu_raw_read_frame(fd, &h, got, sizeof(got)), 1);
+		wl_headers(i, th, sizeof(th));
+		size_t tl = strlen(th), bl = wl_body_len(i);
+		assert_int_equal(h.proto, TOFU_OP_SIGNAL);
+		assert_int_equal(h.channel_number, cc);
+		assert_int_equal(h.message_id, (uint64_t)i + 1);
+		assert_int_equal(h.text_headers_len, tl);
+		assert_int_equal(h.body_len, bl);
+		assert_memory_equal(got, th, tl);
+		for (size_t k = 0; k < bl; k++)
+			if (got[tl + k] != wl_byte(i, k))
+				fail_msg("frame %d body byte %zu", i, k);
+	}
+
+	/* The other direction: one write with all frames back to back. */
+	size_t cap = 0;
+	for (int i = 0; i < 18; i++)
+		cap += 16 + 64 + wl_body_len(i);
+	uint8_t *wbuf = malloc(cap);
+	assert_non_null(wbuf);
+	size_t off = 0;
+	for (int i = 0; i < 18; i++) {
+		wl_headers(i, th, sizeof(th));
+		size_t tl = strlen(th), bl = wl_body_len(i);
+		tofu_header wh = {.channel_number = 0x4d2,
+				  .proto = TOFU_OP_SIGNAL,
+				  .message_id = (uint64_t)i + 100,
+				  .text_headers_len = (uint16_t)tl,
+				  .body_len = (uint16_t)bl};
+		tofu_header_encode(&wh, wbuf + off);
+		memcpy(wbuf + off + 16, th, tl);
+		for (size_t k = 0; k < bl; k++)
+			wbuf[off + 16 + tl + k] = wl_byte(i, k);
+		off += 16 + tl + bl;
+	}
+	tu_raw_write(fd, wbuf, off);
+	free(wbuf);
+	for (int i = 0; i < 18; i++) {
+		tofu_msg *m = expect(g, TOFU_OP_SIGNAL, cc);
+		assert_int_equal(tofu_msg_id(m), (uint64_t)i + 100);
+		wl_headers(i, th, sizeof(th));
+		size_t n;
+		const uint8_t *p = tofu_msg_headers(m, &n);
+		assert_int_equal(n, strlen(th));
+		assert_memory_equal(p, th, n);
+		p = tofu_msg_body(m, &n);
+		assert_int_equal(n, wl_body_len(i));
+		for (size_t k = 0; k < n; k++)
+			if (p[k] != wl_byte(i, k))
+				fail_msg("received frame %d body byte %zu", i, k);
+		tofu_put(e, &m);
+	}
+	close(fd);
+	close(lfd);
+	assert_int_equal(tu_wait_closed(e, g, cc, TOFU_STATUS_RECV_FAILED), 0);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
 static void test_oob_after_hello(void **state)
 {
 	int uds = (intptr_t)*state != 0;
@@ -947,6 +1068,7 @@ int main(void)
 	    PER_T2(test_group_destroy_flushes),
 	    PER_T2(test_engine_destroy_flushes),
 	    PER_T2(test_oob_after_hello),
+	    PER_T2(test_wire_layout),
 	    cmocka_unit_test(test_uds_autobind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -347,13 +347,258 @@ static void test_destroy_wakes_receiver(void **state)
 	tofu_engine_destroy(e);
 }
 
+/* ---------------------------------------- layout: headers + body in one buffer */
+
+static void fill(uint8_t *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + i * 7u);
+}
+
+static void check_bytes(const uint8_t *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (uint8_t)(seed + i * 7u))
+			fail_msg("byte %zu of %zu differs", i, n);
+}
+
+static void check_th(const tofu_msg *m, const char *want)
+{
+	size_t n;
+	const uint8_t *th = tofu_msg_headers(m, &n);
+	assert_non_null(th);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(th, want, n);
+}
+
+static void check_body_seed(const tofu_msg *m, size_t len, unsigned seed)
+{
+	size_t n;
+	const uint8_t *b = tofu_msg_body(m, &n);
+	assert_non_null(b);
+	assert_int_equal(n, len);
+	check_bytes(b, n, seed);
+}
+
+/* The body moves whenever the text headers change size and the whole buffer
+ * moves when it outgrows the inline storage: contents must survive every
+ * transition, in both directions. */
+static void test_layout_inline_heap(void **state)
+{
+	(void)state;
+	tofu_engine *e = tu_engine(NULL);
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	static uint8_t src[65535];
+
+	/* Small: inline. */
+	assert_int_equal(tofu_msg_add_header(m, "a", "1"), 0);
+	fill(src, 100, 1);
+	assert_int_equal(tofu_msg_set_body(m, src, 100), 0);
+	check_th(m, "a:1\r\n");
+	check_body_seed(m, 100, 1);
+	/* A header added after the body shifts the body. */
+	assert_int_equal(tofu_msg_add_header(m, "bb", "22"), 0);
+	check_th(m, "a:1\r\nbb:22\r\n");
+	check_body_seed(m, 100, 1);
+	/* Body to the heap (far past any inline size). */
+	fill(src, 5000, 2);
+	assert_int_equal(tofu_msg_set_body(m, src, 5000), 0);
+	check_th(m, "a:1\r\nbb:22\r\n");
+	check_body_seed(m, 5000, 2);
+	/* Headers growing past the inline size with a heap body. */
+	char val[600];
+	memset(val, 'v', sizeof(val) - 1);
+	val[sizeof(val) - 1] = 0;
+	assert_int_equal(tofu_msg_add_header(m, "long", val), 0);
+	check_body_seed(m, 5000, 2);
+	size_t n;
+	const uint8_t *th = tofu_msg_headers(m, &n);
+	assert_int_equal(n, strlen("a:1\r\nbb:22\r\n") + 5 + 599 + 2);
+	assert_memory_equal(th + n - 2, "\r\n", 2);
+	/* Headers shrink (body moves back toward them), then clear. */
+	assert_int_equal(tofu_msg_set_headers(m, "x:y\r\n", 5), 0);
+	check_th(m, "x:y\r\n");
+	check_body_seed(m, 5000, 2);
+	assert_int_equal(tofu_msg_set_headers(m, NULL, 0), 0);
+	check_th(m, "");
+	check_body_seed(m, 5000, 2);
+	/* Back to a small body, headers again. */
+	fill(src, 10, 3);
+	assert_int_equal(tofu_msg_set_body(m, src, 10), 0);
+	assert_int_equal(tofu_msg_add_header(m, "c", "3"), 0);
+	check_th(m, "c:3\r\n");
+	check_body_seed(m, 10, 3);
+	/* body_reserve keeps the prefix of the body while growing. */
+	uint8_t *b = tofu_msg_body_reserve(m, 3000);
+	assert_non_null(b);
+	check_bytes(b, 10, 3);
+	assert_int_equal(tofu_msg_body(m, NULL), b);
+	check_th(m, "c:3\r\n");
+	/* Empty body and headers: pointers stay usable, never NULL. */
+	assert_int_equal(tofu_msg_set_body(m, NULL, 0), 0);
+	assert_non_null(tofu_msg_body(m, &n));
+	assert_int_equal(n, 0);
+	check_th(m, "c:3\r\n");
+	tofu_put(e, &m);
+	tofu_engine_destroy(e);
+}
+
+/* A message reused from the pool keeps its (heap) buffer but comes back
+ * empty, and everything written to it afterwards reads back exactly. */
+static void test_layout_pool_reuse(void **state)
+{
+	(void)state;
+	tofu_options o;
+	tofu_options_init(&o);
+	o.pool_initial = 1;
+	o.pool_max = 1;
+	tofu_engine *e = tu_engine(&o);
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_POOL_ONLY, &m), 0);
+	assert_non_null(m);
+	tofu_msg *first = m;
+	static uint8_t src[20000];
+	fill(src, 20000, 4);
+	assert_int_equal(tofu_msg_set_headers(m, "h:1\r\n", 5), 0);
+	assert_int_equal(tofu_msg_set_body(m, src, 20000), 0);
+	tofu_put(e, &m);
+	assert_int_equal(tofu_get(e, TOFU_GET_POOL_ONLY, &m), 0);
+	assert_ptr_equal(m, first); /* the one pooled message */
+	size_t n;
+	tofu_msg_headers(m, &n);
+	assert_int_equal(n, 0);
+	tofu_msg_body(m, &n);
+	assert_int_equal(n, 0);
+	/* Body first, then headers: the body shifts behind them. */
+	fill(src, 300, 5);
+	assert_int_equal(tofu_msg_set_body(m, src, 300), 0);
+	assert_int_equal(tofu_msg_add_header(m, "k", "v"), 0);
+	check_th(m, "k:v\r\n");
+	check_body_seed(m, 300, 5);
+	tofu_put(e, &m);
+	/* Small again after reuse (inline-sized contents in a heap buffer). */
+	assert_int_equal(tofu_get(e, TOFU_GET_POOL_ONLY, &m), 0);
+	assert_int_equal(tofu_msg_set_body(m, "ab", 2), 0);
+	assert_int_equal(tofu_msg_set_headers(m, "q:r\r\n", 5), 0);
+	check_th(m, "q:r\r\n");
+	assert_memory_equal(tofu_msg_body(m, &n), "ab", 2);
+	assert_int_equal(n, 2);
+	tofu_put(e, &m);
+	tofu_engine_destroy(e);
+}
+
+/* Both blocks at the protocol maximum at once; refused changes (too long,
+ * rejected by the serialiser) leave headers and body exactly as they were. */
+static void test_layout_limits_and_refusals(void **state)
+{
+	(void)state;
+	tofu_engine *e = tu_engine(NULL);
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	static uint8_t th[65535], body[65535];
+	fill(th, sizeof(th), 6);
+	fill(body, sizeof(body), 7);
+
+	/* A refused header with a body present: the body must not move. */
+	fill(body, 200, 7);
+	assert_int_equal(tofu_msg_set_body(m, body, 200), 0);
+	assert_int_equal(tofu_msg_add_header(m, "a", "1"), 0);
+	assert_int_equal(tofu_msg_add_header(m, "bad name", "x"), TOFU_STATUS_INVALID_MESSAGE);
+	assert_int_equal(tofu_msg_add_header(m, "n", "a\r\nb"), TOFU_STATUS_INVALID_MESSAGE);
+	check_th(m, "a:1\r\n");
+	check_body_seed(m, 200, 7);
+
+	assert_int_equal(tofu_msg_set_headers(m, th, 65535), 0);
+	assert_int_equal(tofu_msg_set_body(m, body, 65535), 0);
+	size_t n;
+	const uint8_t *p = tofu_msg_headers(m, &n);
+	assert_int_equal(n, 65535);
+	check_bytes(p, n, 6);
+	check_body_seed(m, 65535, 7);
+	/* Over the limits: refused, nothing changed. */
+	assert_int_equal(tofu_msg_add_header(m, "a", "1"), TOFU_STATUS_INVALID_HEADERS_LEN);
+	assert_int_equal(tofu_msg_set_headers(m, th, 65536), TOFU_STATUS_INVALID_HEADERS_LEN);
+	assert_int_equal(tofu_msg_set_body(m, body, 65536), TOFU_STATUS_INVALID_BODY_LEN);
+	assert_null(tofu_msg_body_reserve(m, 65536));
+	p = tofu_msg_headers(m, &n);
+	assert_int_equal(n, 65535);
+	check_bytes(p, n, 6);
+	check_body_seed(m, 65535, 7);
+	/* Post refuses nothing here but the sizes are the largest frame. */
+	tofu_put(e, &m);
+	tofu_engine_destroy(e);
+}
+
+/* Sources inside the message itself (a found header value, the body, the
+ * header block) stay correct when the buffer grows or the body moves. */
+static void test_layout_aliasing(void **state)
+{
+	(void)state;
+	tofu_engine *e = tu_engine(NULL);
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &m), 0);
+	char val[201];
+	memset(val, 'z', 200);
+	val[200] = 0;
+	assert_int_equal(tofu_msg_add_header(m, "v", val), 0);
+	assert_int_equal(tofu_msg_set_body(m, "0123456789", 10), 0);
+	/* Value found in the message appended to the message (grows past the
+	 * inline storage: the source moves with the buffer). */
+	const char *fv;
+	size_t fl;
+	assert_true(tofu_msg_find_header(m, "v", &fv, &fl));
+	assert_int_equal(tofu_msg_add_header_n(m, "w", 1, fv, fl), 0);
+	assert_true(tofu_msg_find_header(m, "w", &fv, &fl));
+	assert_int_equal(fl, 200);
+	assert_memory_equal(fv, val, 200);
+	size_t n;
+	assert_memory_equal(tofu_msg_body(m, &n), "0123456789", 10);
+	/* Header value taken from the body (the body shifts over it). */
+	const uint8_t *b = tofu_msg_body(m, &n);
+	assert_int_equal(tofu_msg_add_header_n(m, "x", 1, b, 10), 0);
+	assert_true(tofu_msg_find_header(m, "x", &fv, &fl));
+	assert_int_equal(fl, 10);
+	assert_memory_equal(fv, "0123456789", 10);
+	assert_memory_equal(tofu_msg_body(m, &n), "0123456789", 10);
+	/* Body set from the message's own header block, larger than the
+	 * buffer holds (grows while the source is inside it). */
+	size_t hl;
+	const uint8_t *h = tofu_msg_headers(m, &hl);
+	uint8_t copy[1024];
+	assert_true(hl <= sizeof(copy));
+	memcpy(copy, h, hl);
+	assert_int_equal(tofu_msg_set_body(m, h, hl), 0);
+	assert_memory_equal(tofu_msg_body(m, &n), copy, hl);
+	assert_int_equal(n, hl);
+	/* Header block set from part of the body (the body moves). */
+	b = tofu_msg_body(m, &n);
+	assert_int_equal(tofu_msg_set_headers(m, b, 13), 0); /* "v:zzzzzzzzzzz" */
+	check_th(m, "v:zzzzzzzzzzz");
+	assert_memory_equal(tofu_msg_body(m, &n), copy, hl);
+	/* Body set from a tail of itself (overlapping, no growth). */
+	b = tofu_msg_body(m, &n);
+	assert_int_equal(tofu_msg_set_body(m, b + 2, n - 2), 0);
+	assert_memory_equal(tofu_msg_body(m, &n), copy + 2, hl - 2);
+	tofu_put(e, &m);
+	tofu_engine_destroy(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_msg_accessors),   cmocka_unit_test(test_pool),
-	    cmocka_unit_test(test_post_validation), cmocka_unit_test(test_message_ids),
-	    cmocka_unit_test(test_channel_numbers), cmocka_unit_test(test_wait_receive_timeouts),
-	    cmocka_unit_test(test_update_receiver), cmocka_unit_test(test_destroy_wakes_receiver),
+	    cmocka_unit_test(test_msg_accessors),
+	    cmocka_unit_test(test_pool),
+	    cmocka_unit_test(test_post_validation),
+	    cmocka_unit_test(test_message_ids),
+	    cmocka_unit_test(test_channel_numbers),
+	    cmocka_unit_test(test_wait_receive_timeouts),
+	    cmocka_unit_test(test_update_receiver),
+	    cmocka_unit_test(test_destroy_wakes_receiver),
+	    cmocka_unit_test(test_layout_inline_heap),
+	    cmocka_unit_test(test_layout_pool_reuse),
+	    cmocka_unit_test(test_layout_limits_and_refusals),
+	    cmocka_unit_test(test_layout_aliasing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
