@@ -225,8 +225,6 @@ void tofu_put(tofu_engine *e, tofu_msg **msg)
 	 * (called once per received message by the application). */
 	pthread_mutex_lock(&e->pool_mu);
 	if (e->pool_closed || e->pool_n >= e->opt.pool_max) {
-		if (e->pool)
-			atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&e->pool_mu);
 		tofu__msg_free(m);
 		return;
@@ -235,7 +233,6 @@ void tofu_put(tofu_engine *e, tofu_msg **msg)
 	m->next = e->pool;
 	e->pool = m;
 	e->pool_n++;
-	atomic_fetch_add_explicit(&e->pool_puts, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&e->pool_mu);
 	if (was_empty && atomic_load(&e->starved))
 		tofu__wake(e);

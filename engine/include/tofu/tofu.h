@@ -167,6 +167,10 @@ int tofu_msg_find_header(const tofu_msg *m, const char *name, const char **value
 int tofu_msg_set_body(tofu_msg *m, const void *data, size_t len);
 uint8_t *tofu_msg_body_reserve(tofu_msg *m, size_t len);
 const uint8_t *tofu_msg_body(const tofu_msg *m, size_t *len);
+/* Pointers into a message (tofu_msg_headers, tofu_msg_find_header,
+ * tofu_msg_body, tofu_msg_body_reserve) stay valid until the next change of
+ * that message's text headers or body, its put or its post: header and body
+ * share one buffer (engine/README.md, performance notes). */
 
 /* Prepares m as a WelcomeRequest (`~listen_on`) or HelloRequest
  * (`~connect_to`) like Zig's Address.format: header reset to the opcode's
