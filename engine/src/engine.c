@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "internal.h"
@@ -199,6 +200,9 @@ uint16_t tofu__chan_alloc_locked(tofu_engine *e, tofu_group *g, int kind)
 	s->g = g;
 	s->gen++;
 	s->queued = 0;
+	s->direct = 0;
+	s->send_err = 0;
+	s->fd = -1;
 	e->n_slots++;
 	if (kind == SLOT_IO)
 		e->n_data++;
@@ -215,6 +219,9 @@ void tofu__chan_release_locked(tofu_engine *e, uint16_t cn)
 	s->kind = SLOT_FREE;
 	s->g = NULL;
 	s->queued = 0;
+	/* From now on no poster writes to the socket: the reactor may close it. */
+	s->direct = 0;
+	s->fd = -1;
 	e->n_slots--;
 	/* Remember the number so it is not handed out again soon. */
 	if (e->recent_n == TOFU_RECENTLY_RELEASED_CHANNELS) {
@@ -419,6 +426,32 @@ static int check_locked(tofu_engine *e, tofu_group *g, tofu_msg *m, int *abort)
 	return 0;
 }
 
+/* Writes the frame of m to the channel's socket without blocking, under
+ * engine->mu. Returns 1 when all of it was written. Otherwise m->sent says
+ * how much was written (EAGAIN or a short write: the reactor writes the
+ * rest), or m->send_err is set (the write failed and consumed the socket's
+ * error: the reactor closes the channel with send_failed as if its own
+ * write had failed, WIRE-8.7.9). */
+static int direct_send(struct slot *s, tofu_msg *m)
+{
+	/* The frame is one buffer in wire order (internal.h). */
+	ssize_t w;
+	int tries = 0;
+	do
+		w = send(s->fd, tofu__wire(m), m->frame_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR && ++tries < 8);
+	if (w == (ssize_t)m->frame_len)
+		return 1;
+	if (w >= 0) {
+		m->sent = (uint32_t)w;
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		m->send_err = 1;
+		s->send_err = 1;
+		s->direct = 0;
+	}
+	return 0;
+}
+
 int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 {
 	if (!msg || !*msg)
@@ -455,13 +488,31 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 	int on_wire = op != TOFU_OP_WELCOME_REQUEST && !abort;
 	m->frame_len = on_wire ? TOFU_HEADER_SIZE + m->th_len + m->body_len : 0;
 	m->group = g;
+	m->sent = 0;
+	m->send_err = 0;
 	struct slot *s = &e->slots[cn];
-	s->queued += m->frame_len;
 	m->gen = s->gen;
 	if (on_wire)
 		tofu_header_encode(h, tofu__wire(m));
 	if (prepared)
 		*prepared = *h;
+	if (tofu_opcode_type(op) == TOFU_TYPE_BYE) {
+		/* Nothing may follow a bye frame or an abort on the wire
+		 * (WIRE-8.4.2, WIRE-8.5.1): the reactor writes from now on. */
+		s->direct = 0;
+	} else if (s->direct && s->queued == 0 && on_wire) {
+		/* Nothing of this channel is in the mailbox or the reactor's
+		 * send queue: write from this thread (see internal.h). */
+		if (direct_send(s, m)) {
+			pthread_mutex_unlock(&e->mu);
+			*msg = NULL;
+			struct msgq q = {0};
+			tofu__q_push(&q, m);
+			tofu__pool_put_list(e, &q);
+			return 0;
+		}
+	}
+	s->queued += m->frame_len;
 	tofu__q_push(&e->posted, m);
 	int wake = !e->notified;
 	e->notified = 1;

@@ -12,7 +12,34 @@
  *     iteration, so the cache never outlives one iteration.
  *   - group->mu guards the group's inbox (reactor -> wait_receive).
  *   - Everything else (sockets, struct chan, send queues, timers) belongs to
- *     the reactor thread alone and is touched without locks.
+ *     the reactor thread alone and is touched without locks, with one
+ *     exception: the direct send below.
+ *
+ * Direct send (tofu_post writes from the posting thread). A data channel's
+ * slot has `direct` set while the posting thread may write a plain data
+ * frame (Request/Response/Signal) to `fd` itself. The rules that make this
+ * safe:
+ *   - Only the reactor sets `direct` (channel connected: accepted, or
+ *     connect() done), under engine->mu.
+ *   - Whatever clears it does so under engine->mu: the reactor when it
+ *     releases the channel number, which close_chan does first, before any
+ *     close()/shutdown(SHUT_WR) (so a poster never writes to a descriptor
+ *     the reactor has closed and the kernel may have reused); tofu_post when
+ *     it accepts a bye frame (ByeRequest/ByeResponse/ByeSignal, abort
+ *     included: no frame may follow it, WIRE-8.4.2/8.5.1) or when its own
+ *     write fails.
+ *   - A poster writes only with `direct` set and `queued` == 0, and holds
+ *     engine->mu from that test until the sendmsg returned and the unwritten
+ *     rest (if any) is in the mailbox, counted in `queued`. `queued` counts
+ *     every posted byte not yet written (mailbox + reactor send queue), and
+ *     the reactor subtracts written frames under engine->mu only after its
+ *     sendmsg returned, so `queued` == 0 means the reactor has nothing of this
+ *     channel to write and will not write before a new post reaches it:
+ *     writers of a channel never overlap and frames never reorder.
+ *   - A part-written frame goes to the mailbox with `sent` = bytes already
+ *     written; the reactor continues it at that offset. A frame whose direct
+ *     write failed goes there with `send_err` set and the reactor closes the
+ *     channel as its own failing write would (send_failed, WIRE-8.7.9).
  */
 #ifndef TOFU_ENGINE_INTERNAL_H
 #define TOFU_ENGINE_INTERNAL_H
@@ -48,6 +75,9 @@ struct tofu_msg {
 	uint32_t cap;	    /* bytes for text headers + body after the wire header */
 	uint32_t gen;	    /* slot generation at post time */
 	uint32_t frame_len; /* 16 + text headers + body */
+	/* Direct send (below): bytes the posting thread wrote / its write
+	 * failed. One word, so the message stays 184 bytes. */
+	uint32_t sent : 31, send_err : 1;
 	uint8_t inl[TOFU_HEADER_SIZE + TOFU__MSG_INLINE];
 };
 
@@ -122,7 +152,10 @@ struct slot {
 	tofu_group *g;
 	uint32_t gen;
 	uint32_t queued; /* bytes posted and not yet written or returned */
+	int fd;		 /* socket a poster may write when `direct` */
 	uint8_t kind;
+	uint8_t direct;	  /* posting thread may write (see top of file) */
+	uint8_t send_err; /* a direct write failed (socket error consumed) */
 };
 
 struct chan;

@@ -65,7 +65,7 @@ struct chan {
 	uint32_t ev; /* events registered with epoll */
 	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
 	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1, in_bt : 1, pe_sent : 1,
-	    first_pending : 1, wr_shut : 1;
+	    first_pending : 1, wr_shut : 1, send_err : 1;
 	tofu_group *g;
 	uint64_t close_id; /* message_id of the final channel_closed Signal */
 	/* send side */
@@ -306,6 +306,26 @@ static void release_cn(struct reactor *r, uint16_t cn)
 
 /* ------------------------------------------------------------ channels */
 
+/* A connected data channel: posting threads may write to it from now on,
+ * until the number is released (internal.h, direct send). */
+static void set_direct_locked(tofu_engine *e, uint16_t cn, int fd)
+{
+	struct slot *s = &e->slots[cn];
+	s->fd = fd;
+	s->direct = 1;
+}
+
+/* Whether a posting thread's write failed on this channel: it consumed the
+ * socket's pending error, so the reactor's read sees only end of stream. */
+static int direct_failed(struct reactor *r, struct chan *c)
+{
+	pthread_mutex_lock(&r->e->mu);
+	struct slot *s = &r->e->slots[c->cn];
+	int f = s->gen == c->gen && s->kind != SLOT_FREE && s->send_err;
+	pthread_mutex_unlock(&r->e->mu);
+	return f;
+}
+
 static struct chan *new_chan(struct reactor *r, int fd, uint16_t cn, int kind, tofu_group *g)
 {
 	struct chan *c = calloc(1, sizeof(*c));
@@ -319,6 +339,8 @@ static struct chan *new_chan(struct reactor *r, int fd, uint16_t cn, int kind, t
 			  r->e->opt.max_body_len);
 	pthread_mutex_lock(&r->e->mu);
 	c->gen = r->e->slots[cn].gen;
+	if (kind == CH_IO)
+		set_direct_locked(r->e, cn, fd);
 	pthread_mutex_unlock(&r->e->mu);
 	c->gnext = g->chans;
 	if (g->chans)
@@ -382,6 +404,10 @@ static void close_chan(struct reactor *r, struct chan *c, int reason, int flags,
 	if (c->closed)
 		return;
 	c->closed = 1;
+	/* First: posting threads stop writing (no new frame is started) before
+	 * anything here can close or shut down the socket. */
+	r->chans[c->cn] = NULL;
+	release_cn(r, c->cn);
 	tofu_group *g = c->g;
 	ft_del(r, c);
 	bt_del(r, c);
@@ -424,8 +450,6 @@ static void close_chan(struct reactor *r, struct chan *c, int reason, int flags,
 	c->rm = NULL;
 	free(c->stash);
 	c->stash = NULL;
-	r->chans[c->cn] = NULL;
-	release_cn(r, c->cn);
 
 	if (c->kind == CH_LISTENER || c->kind == CH_CONNECTING || !(flags & CL_LINGER)) {
 		to_grave(r, c);
@@ -492,6 +516,12 @@ static void flush_chan(struct reactor *r, struct chan *c)
 
 	if ((c->kind != CH_IO && !linger) || c->fd < 0 || (c->closed && !linger))
 		return;
+	if (c->send_err && !linger) {
+		/* A posting thread's write failed (tofu_post): the same close as
+		 * a failing write here. */
+		close_chan(r, c, TOFU_STATUS_SEND_FAILED, CL_NOTIFY, NULL);
+		return;
+	}
 	while (c->sq.head && !c->bye_sent) {
 		/* The only walk over the queued messages: under load they are
 		 * long out of the cache, so what is written is popped below
@@ -566,7 +596,9 @@ static void flush_chan(struct reactor *r, struct chan *c)
 		linger_events(r, c);
 		return;
 	}
-	if (done_bytes && r->e->opt.max_outbound_bytes) {
+	/* Always counted: `queued` == 0 is also what lets posting threads
+	 * write directly (internal.h). */
+	if (done_bytes) {
 		pthread_mutex_lock(&r->e->mu);
 		struct slot *s = &r->e->slots[c->cn];
 		if (s->gen == c->gen && s->kind != SLOT_FREE)
@@ -779,8 +811,9 @@ static void do_read(struct reactor *r, struct chan *c)
 			/* Peer FIN: everything before it was delivered; a
 			 * partial frame is dropped (WIRE-8.7.6/7). */
 			close_chan(r, c,
-				   bye_done(c) ? TOFU_STATUS_CHANNEL_CLOSED
-					       : TOFU_STATUS_RECV_FAILED,
+				   bye_done(c)		 ? TOFU_STATUS_CHANNEL_CLOSED
+				   : direct_failed(r, c) ? TOFU_STATUS_SEND_FAILED
+							 : TOFU_STATUS_RECV_FAILED,
 				   CL_NOTIFY, NULL);
 			return;
 		}
@@ -790,8 +823,9 @@ static void do_read(struct reactor *r, struct chan *c)
 			break;
 		/* Reset or socket error (WIRE-8.7.8). */
 		close_chan(r, c,
-			   bye_done(c) ? TOFU_STATUS_CHANNEL_CLOSED
-				       : TOFU_STATUS_COMMUNICATION_FAILED,
+			   bye_done(c)		 ? TOFU_STATUS_CHANNEL_CLOSED
+			   : direct_failed(r, c) ? TOFU_STATUS_SEND_FAILED
+						 : TOFU_STATUS_COMMUNICATION_FAILED,
 			   CL_NOTIFY, NULL);
 		return;
 	}
@@ -1203,6 +1237,9 @@ static void on_connected(struct reactor *r, struct chan *c, uint32_t events)
 		return;
 	}
 	c->kind = CH_IO;
+	pthread_mutex_lock(&r->e->mu);
+	set_direct_locked(r->e, c->cn, c->fd);
+	pthread_mutex_unlock(&r->e->mu);
 	ep_set(r, c, EPOLLIN);
 	flush_chan(r, c);
 }
@@ -1231,7 +1268,15 @@ static void handle_post(struct reactor *r, tofu_msg *m)
 		close_chan(r, c, TOFU_STATUS_CHANNEL_CLOSED, CL_NOTIFY | CL_LINGER, m);
 		return;
 	}
-	if (tofu_proto_internal_a(m->h.proto) && c->sq.head) {
+	if (m->sent || m->send_err) {
+		/* Part-written or failed by the posting thread, which wrote only
+		 * with nothing of this channel queued or in the mailbox ahead
+		 * (internal.h): the queue is empty and the frame goes first. */
+		if (!c->sq.head)
+			c->sq_off = m->sent;
+		c->send_err |= m->send_err;
+		tofu__q_push(&c->sq, m);
+	} else if (tofu_proto_internal_a(m->h.proto) && c->sq.head) {
 		/* oob: ahead of every frame not yet started; never ahead of a
 		 * part-written frame or of the HelloRequest of a connecting
 		 * channel (so the peer still sees Hello first). */
