@@ -500,7 +500,8 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 		/* Nothing may follow a bye frame or an abort on the wire
 		 * (WIRE-8.4.2, WIRE-8.5.1): the reactor writes from now on. */
 		s->direct = 0;
-	} else if (s->direct && s->queued == 0 && on_wire) {
+	} else if (s->direct && s->queued == 0 && on_wire &&
+		   tofu_opcode_type(op) == TOFU_TYPE_REGULAR) {
 		/* Nothing of this channel is in the mailbox or the reactor's
 		 * send queue: write from this thread (see internal.h). */
 		if (direct_send(s, m)) {
