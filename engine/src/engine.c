@@ -12,6 +12,16 @@
 
 #include "internal.h"
 
+/* Default of tofu_options.direct_send_quiet_ns. A channel whose last two
+ * posts came less than this long after the post before is streaming: its
+ * frames go to the reactor, which writes many of them per sendmsg (one
+ * write per post would cost a system call per frame, several times the
+ * cost of a post). Two gaps, not one: a streaming poster that was preempted
+ * for a while comes back with one long gap and then streams on. A direct
+ * write pays off on a quiet channel, where it saves waking the reactor:
+ * request/response, sparse signals. */
+#define DIRECT_QUIET_NS 10000u
+
 void tofu_options_init(tofu_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -22,6 +32,7 @@ void tofu_options_init(tofu_options *o)
 	o->max_text_headers_len = TOFU_MAX_TEXT_HEADERS_LEN;
 	o->max_body_len = TOFU_MAX_BODY_LEN;
 	o->close_linger_ms = 1000;
+	o->direct_send_quiet_ns = DIRECT_QUIET_NS;
 }
 
 static void normalise(tofu_options *o)
@@ -42,6 +53,8 @@ static void normalise(tofu_options *o)
 		o->frame_timeout_ms = 30000;
 	if (!o->bye_timeout_ms)
 		o->bye_timeout_ms = 30000;
+	if (!o->direct_send_quiet_ns)
+		o->direct_send_quiet_ns = DIRECT_QUIET_NS;
 }
 
 static int engine_create(const tofu_options *opts, tofu_engine **out, int stepped)
@@ -203,6 +216,8 @@ uint16_t tofu__chan_alloc_locked(tofu_engine *e, tofu_group *g, int kind)
 	s->direct = 0;
 	s->send_err = 0;
 	s->fd = -1;
+	s->last_post = 0;
+	s->quiet = 1; /* a new channel is quiet */
 	e->n_slots++;
 	if (kind == SLOT_IO)
 		e->n_data++;
@@ -463,6 +478,13 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 	tofu_header *h = &m->h;
 	int op = (int)tofu_proto_opcode(h->proto);
 	int abort = 0;
+	uint64_t now = 0;
+	if (tofu_opcode_type(op) == TOFU_TYPE_REGULAR && h->channel_number &&
+	    e->opt.direct_send_quiet_ns != TOFU_TIMEOUT_NONE) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
 
 	pthread_mutex_lock(&e->mu);
 	int rc = check_locked(e, g, m, &abort);
@@ -500,11 +522,14 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 		/* Nothing may follow a bye frame or an abort on the wire
 		 * (WIRE-8.4.2, WIRE-8.5.1): the reactor writes from now on. */
 		s->direct = 0;
-	} else if (s->direct && s->queued == 0 && on_wire &&
-		   tofu_opcode_type(op) == TOFU_TYPE_REGULAR) {
+	} else if (now) {
+		int quiet = now - s->last_post >= e->opt.direct_send_quiet_ns;
+		int idle = quiet && s->quiet;
+		s->last_post = now;
+		s->quiet = (uint8_t)quiet;
 		/* Nothing of this channel is in the mailbox or the reactor's
 		 * send queue: write from this thread (see internal.h). */
-		if (direct_send(s, m)) {
+		if (s->direct && s->queued == 0 && idle && direct_send(s, m)) {
 			pthread_mutex_unlock(&e->mu);
 			*msg = NULL;
 			struct msgq q = {0};

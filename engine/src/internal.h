@@ -28,7 +28,8 @@
  *     it accepts a bye frame (ByeRequest/ByeResponse/ByeSignal, abort
  *     included: no frame may follow it, WIRE-8.4.2/8.5.1) or when its own
  *     write fails.
- *   - A poster writes only with `direct` set and `queued` == 0, and holds
+ *   - A poster writes only with `direct` set and `queued` == 0 (and only
+ *     on a quiet channel: see DIRECT_QUIET_NS in engine.c), and holds
  *     engine->mu from that test until the sendmsg returned and the unwritten
  *     rest (if any) is in the mailbox, counted in `queued`. `queued` counts
  *     every posted byte not yet written (mailbox + reactor send queue), and
@@ -151,11 +152,13 @@ enum slot_kind {
 struct slot {
 	tofu_group *g;
 	uint32_t gen;
-	uint32_t queued; /* bytes posted and not yet written or returned */
-	int fd;		 /* socket a poster may write when `direct` */
+	uint32_t queued;    /* bytes posted and not yet written or returned */
+	uint64_t last_post; /* CLOCK_MONOTONIC ns of the last data post */
+	int fd;		    /* socket a poster may write when `direct` */
 	uint8_t kind;
 	uint8_t direct;	  /* posting thread may write (see top of file) */
 	uint8_t send_err; /* a direct write failed (socket error consumed) */
+	uint8_t quiet;	  /* the gap before the last data post was long */
 };
 
 struct chan;

@@ -82,6 +82,12 @@ typedef struct tofu_options {
 	/* Graceful close: how long a closed socket keeps draining input after
 	 * shutdown(SHUT_WR) before it is closed anyway (0 = 1000 ms). */
 	uint32_t close_linger_ms;
+	/* tofu_post writes a Request/Response/Signal from the posting thread
+	 * when nothing of its channel is queued and the channel's last two
+	 * posts each came at least this long (ns) after the one before; other
+	 * posts go through the reactor, which batches writes (0 = 10000,
+	 * TOFU_TIMEOUT_NONE = never write from the posting thread). */
+	uint32_t direct_send_quiet_ns;
 } tofu_options;
 
 #define TOFU_TIMEOUT_NONE UINT32_MAX
