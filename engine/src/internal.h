@@ -28,8 +28,9 @@
  *     it accepts a bye frame (ByeRequest/ByeResponse/ByeSignal, abort
  *     included: no frame may follow it, WIRE-8.4.2/8.5.1) or when its own
  *     write fails.
- *   - A poster writes only with `direct` set and `queued` == 0 (and only
- *     on a quiet channel: see DIRECT_QUIET_NS in engine.c), and holds
+ *   - A poster writes only with `direct` set and `queued` == 0 (and, by
+ *     default, only when it answers a received frame on a quiet channel:
+ *     see `rx` and DIRECT_QUIET_NS in engine.c), and holds
  *     engine->mu from that test until the sendmsg returned and the unwritten
  *     rest (if any) is in the mailbox, counted in `queued`. `queued` counts
  *     every posted byte not yet written (mailbox + reactor send queue), and
@@ -159,6 +160,7 @@ struct slot {
 	uint8_t direct;	  /* posting thread may write (see top of file) */
 	uint8_t send_err; /* a direct write failed (socket error consumed) */
 	uint8_t quiet;	  /* the gap before the last data post was long */
+	uint8_t rx;	  /* a frame was received since the last data post */
 };
 
 struct chan;

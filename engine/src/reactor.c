@@ -42,6 +42,9 @@
  * empty only while the reactor is busy decoding (as if the cached messages
  * were already filled), never while it sleeps. */
 #define POOL_CACHE 32
+/* Channels per loop iteration whose received frames are reported to
+ * tofu_post (slot.rx); more are simply not reported (a hint only). */
+#define RX_MARKS 256
 
 enum chan_kind {
 	CH_CONNECTING = 1, /* client, connect() in progress */
@@ -65,7 +68,7 @@ struct chan {
 	uint32_t ev; /* events registered with epoll */
 	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
 	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1, in_bt : 1, pe_sent : 1,
-	    first_pending : 1, wr_shut : 1, send_err : 1;
+	    first_pending : 1, wr_shut : 1, send_err : 1, rx_mark : 1;
 	tofu_group *g;
 	uint64_t close_id; /* message_id of the final channel_closed Signal */
 	/* send side */
@@ -109,6 +112,10 @@ struct reactor {
 	tofu_group *dgroups;	   /* groups with deliveries to flush */
 	struct msgq tofree;	   /* sent messages, back to the pool in one go */
 	struct msgq cache;	   /* pooled messages taken for received frames */
+	/* channels that received frames since the last mailbox pick-up */
+	uint16_t rx_cn[RX_MARKS];
+	uint32_t rx_gen[RX_MARKS];
+	uint32_t rx_n;
 	uint64_t now;
 	int notifier; /* address is the epoll tag of the eventfd */
 	int draining; /* engine shutdown: flushing queues of closed channels */
@@ -750,6 +757,11 @@ static int process(struct reactor *r, struct chan *c, const uint8_t *buf, size_t
 			}
 			int op = (int)tofu_proto_opcode(m->h.proto);
 			deliver(r, c->g, m);
+			if (!c->rx_mark && r->rx_n < RX_MARKS) {
+				c->rx_mark = 1;
+				r->rx_cn[r->rx_n] = c->cn;
+				r->rx_gen[r->rx_n++] = c->gen;
+			}
 			/* Receiving ByeResponse closes the channel at once, as in
 			 * Zig; nothing after it is read (WIRE-8.4.5). A ByeRequest
 			 * that arrives after our own bye frame cannot be answered
@@ -1491,6 +1503,19 @@ static int reactor_iter(struct reactor *r, int max_wait_ms)
 	}
 
 	pthread_mutex_lock(&e->mu);
+	/* Received frames: a post that answers one may be written by the
+	 * posting thread (engine.c). Reported here, in the lock taken anyway,
+	 * before the deliveries reach the groups. */
+	for (uint32_t i = 0; i < r->rx_n; i++) {
+		uint16_t cn = r->rx_cn[i];
+		struct slot *s = &e->slots[cn];
+		if (s->gen == r->rx_gen[i] && s->kind == SLOT_IO)
+			s->rx = 1;
+		struct chan *c = r->chans[cn];
+		if (c && c->gen == r->rx_gen[i])
+			c->rx_mark = 0;
+	}
+	r->rx_n = 0;
 	struct msgq posted = e->posted;
 	e->posted.head = e->posted.tail = NULL;
 	e->posted.n = 0;

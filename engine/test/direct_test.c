@@ -39,15 +39,15 @@ struct conn {
 };
 
 /* o NULL: defaults, but every post finding nothing queued is written by
- * the posting thread (direct_send_quiet_ns = 1 ns: no post counts as part
- * of a stream), so the races below really race direct writes. */
+ * the posting thread (TOFU_DIRECT_ALWAYS), so the races below really race
+ * direct writes. */
 static void open_conn(void **state, const tofu_options *o, struct conn *c)
 {
 	char bound[256];
 	tofu_options d;
 	if (!o) {
 		tofu_options_init(&d);
-		d.direct_send_quiet_ns = 1;
+		d.direct_send = TOFU_DIRECT_ALWAYS;
 		o = &d;
 	}
 	c->e = tu_engine(o);
@@ -140,37 +140,61 @@ static int read_checked(int fd, tofu_header *h, uint32_t *t, uint32_t *seq, uint
 
 /* ------------------------------------------------- posted = written at once */
 
-/* On a connected, quiet UDS channel the frame is in the peer's socket when
+/* Posts m and checks that its frame is in the raw peer's socket when
  * tofu_post returns: the posting thread wrote it (UDS delivers within the
- * sendmsg call; the reactor was not needed). Quiet: the posts are 1 ms
- * apart (closer posts count as a stream and go through the reactor). */
-static void test_post_writes_at_once(void **state)
+ * sendmsg call; the reactor was not involved). */
+static void post_and_check_at_once(struct conn *c, tofu_msg *m, int opcode, uint64_t id,
+				   uint32_t seq)
+{
+	size_t len = body_len_of(0, seq) % 2000 + 12;
+	uint8_t body[2100];
+	memset(body, (int)seq, len);
+	tofu_msg_set_opcode(m, opcode);
+	tofu_msg_set_channel(m, c->cn);
+	tofu_msg_set_id(m, id);
+	assert_int_equal(tofu_msg_set_body(m, body, len), 0);
+	assert_int_equal(tofu_post(c->g, &m, NULL), 0);
+	uint8_t got[2200];
+	ssize_t n = recv(c->fd, got, sizeof(got), MSG_DONTWAIT);
+	assert_int_equal(n, (ssize_t)(16 + len));
+	tofu_header h;
+	assert_int_equal(tofu_header_decode(got, 16, &h), 16);
+	assert_int_equal(tofu_proto_opcode(h.proto), opcode);
+	assert_int_equal(h.message_id, id);
+	assert_int_equal(h.body_len, len);
+	assert_memory_equal(got + 16, body, len);
+}
+
+/* TOFU_DIRECT_AUTO (the default), request/response on a UDS channel: each
+ * Response answers a received Request on a quiet channel (1 ms between
+ * round trips), so the posting thread writes it. */
+static void test_response_written_at_once(void **state)
 {
 	tofu_options o;
 	tofu_options_init(&o);
 	struct conn c;
 	open_conn(state, &o, &c);
 	for (uint32_t seq = 0; seq < 50; seq++) {
-		size_t len = body_len_of(0, seq) % 2000 + 12;
+		sleep_ms(1);
+		tu_raw_frame(c.fd, 1, TOFU_OP_REQUEST, 0, 100 + seq, NULL, "q");
+		tofu_msg *m = tu_recv(c.g);
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+		assert_int_equal(tofu_msg_id(m), 100 + seq);
+		post_and_check_at_once(&c, m, TOFU_OP_RESPONSE, 100 + seq, seq);
+	}
+	close_conn(&c);
+}
+
+/* TOFU_DIRECT_ALWAYS: posts that answer nothing, back to back, are written
+ * by the posting thread as long as nothing of the channel is queued. */
+static void test_always_written_at_once(void **state)
+{
+	struct conn c;
+	open_conn(state, NULL, &c);
+	for (uint32_t seq = 0; seq < 50; seq++) {
 		tofu_msg *m = NULL;
 		assert_int_equal(tofu_get(c.e, TOFU_GET_ALWAYS, &m), 0);
-		tofu_msg_set_opcode(m, TOFU_OP_REQUEST);
-		tofu_msg_set_channel(m, c.cn);
-		tofu_msg_set_id(m, 100 + seq);
-		uint8_t body[2100];
-		memset(body, (int)seq, len);
-		assert_int_equal(tofu_msg_set_body(m, body, len), 0);
-		sleep_ms(1);
-		assert_int_equal(tofu_post(c.g, &m, NULL), 0);
-		uint8_t got[2200];
-		ssize_t n = recv(c.fd, got, sizeof(got), MSG_DONTWAIT);
-		assert_int_equal(n, (ssize_t)(16 + len));
-		tofu_header h;
-		assert_int_equal(tofu_header_decode(got, 16, &h), 16);
-		assert_int_equal(tofu_proto_opcode(h.proto), TOFU_OP_REQUEST);
-		assert_int_equal(h.message_id, 100 + seq);
-		assert_int_equal(h.body_len, len);
-		assert_memory_equal(got + 16, body, len);
+		post_and_check_at_once(&c, m, TOFU_OP_SIGNAL, 0x5000 + seq, seq);
 	}
 	close_conn(&c);
 }
@@ -252,7 +276,7 @@ static void test_outbound_limit(void **state)
 	tofu_options o;
 	tofu_options_init(&o);
 	o.max_outbound_bytes = 64 * 1024;
-	o.direct_send_quiet_ns = 1;
+	o.direct_send = TOFU_DIRECT_ALWAYS;
 	struct conn c;
 	open_conn(state, &o, &c);
 	uint32_t seq = 0;
@@ -520,7 +544,7 @@ static void test_destroy_with_rest(void **state)
 	tofu_options o;
 	tofu_options_init(&o);
 	o.close_linger_ms = 20000; /* the slow reader below (valgrind) must not lose frames */
-	o.direct_send_quiet_ns = 1;
+	o.direct_send = TOFU_DIRECT_ALWAYS;
 	struct conn c;
 	open_conn(state, &o, &c);
 	pthread_t th[2];
@@ -558,8 +582,10 @@ static void test_destroy_with_rest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_prestate(test_post_writes_at_once, (void *)1),
-	    cmocka_unit_test_prestate(test_post_writes_at_once, (void *)2),
+	    cmocka_unit_test_prestate(test_response_written_at_once, (void *)1),
+	    cmocka_unit_test_prestate(test_response_written_at_once, (void *)2),
+	    cmocka_unit_test_prestate(test_always_written_at_once, (void *)1),
+	    cmocka_unit_test_prestate(test_always_written_at_once, (void *)2),
 	    PER_T(test_many_posters_order),
 	    PER_T(test_outbound_limit),
 	    PER_T(test_bye_race),

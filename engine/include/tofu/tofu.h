@@ -82,13 +82,23 @@ typedef struct tofu_options {
 	/* Graceful close: how long a closed socket keeps draining input after
 	 * shutdown(SHUT_WR) before it is closed anyway (0 = 1000 ms). */
 	uint32_t close_linger_ms;
-	/* tofu_post writes a Request/Response/Signal from the posting thread
-	 * when nothing of its channel is queued and the channel's last two
-	 * posts each came at least this long (ns) after the one before; other
-	 * posts go through the reactor, which batches writes (0 = 10000,
-	 * TOFU_TIMEOUT_NONE = never write from the posting thread). */
-	uint32_t direct_send_quiet_ns;
+	/* When tofu_post writes a Request/Response/Signal from the posting
+	 * thread instead of handing it to the reactor (TOFU_DIRECT_*; 0 =
+	 * TOFU_DIRECT_AUTO). Outcomes are reported the same way either way. */
+	uint8_t direct_send;
 } tofu_options;
+
+enum {
+	/* Only when nothing of the channel is queued, the post answers a frame
+	 * received on the channel since its previous post, and the channel is
+	 * quiet (request/response): saves waking the reactor. Streams go
+	 * through the reactor, which writes many frames per system call. */
+	TOFU_DIRECT_AUTO = 0,
+	/* Whenever nothing of the channel is queued. */
+	TOFU_DIRECT_ALWAYS = 1,
+	/* Never: every frame is written by the reactor thread. */
+	TOFU_DIRECT_NEVER = 2,
+};
 
 #define TOFU_TIMEOUT_NONE UINT32_MAX
 
