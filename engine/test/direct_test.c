@@ -434,6 +434,59 @@ static void test_abort_race(void **state)
 	bye_race(state, 1);
 }
 
+/* Deterministic form of the above: the bye frame (ByeRequest or the
+ * ordinary ByeSignal) is written and read by the peer, so nothing of the
+ * channel is queued any more; a Signal posted now must still not be
+ * written (SEND_DONE, WIRE-8.4.1/2), directly or otherwise; it comes back
+ * with channel_closed when the peer ends the exchange. */
+static void bye_then_post(void **state, int opcode)
+{
+	struct conn c;
+	open_conn(state, NULL, &c);
+	tofu_msg *m = NULL;
+	assert_int_equal(tofu_get(c.e, TOFU_GET_ALWAYS, &m), 0);
+	tofu_msg_set_opcode(m, opcode);
+	tofu_msg_set_channel(m, c.cn);
+	assert_int_equal(tofu_post(c.g, &m, NULL), 0);
+	tofu_header h;
+	assert_int_equal(tu_raw_read_frame(c.fd, &h, NULL, 0), 1);
+	assert_int_equal(tofu_proto_opcode(h.proto), opcode);
+	/* The reactor counts the bye as written just after its sendmsg. */
+	sleep_ms(20);
+	assert_int_equal(post_seq(&c, 0, 0, 0, 100), 0);
+	struct pollfd pf = {.fd = c.fd, .events = POLLIN};
+	assert_int_equal(poll(&pf, 1, 100), 0);
+	if (opcode == TOFU_OP_BYE_REQUEST)
+		tu_raw_frame(c.fd, h.channel_number, TOFU_OP_BYE_RESPONSE, 0, h.message_id, NULL,
+			     NULL);
+	else
+		shutdown(c.fd, SHUT_WR); /* end of stream completes SEND_DONE */
+	if (opcode == TOFU_OP_BYE_REQUEST) {
+		m = tu_recv(c.g);
+		assert_int_equal(tofu_msg_opcode(m), TOFU_OP_BYE_RESPONSE);
+		tofu_put(c.e, &m);
+	}
+	m = tu_recv(c.g);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_SIGNAL);
+	assert_int_equal(tofu_msg_origin(m), 1);
+	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_CHANNEL_CLOSED);
+	assert_false(tofu_msg_find_header(m, TOFU_HEADER_CLOSE_REASON, NULL, NULL));
+	tofu_put(c.e, &m);
+	m = tu_recv(c.g);
+	tu_check_closed(c.e, &m, c.cn, 1, TOFU_STATUS_CHANNEL_CLOSED);
+	close_conn(&c);
+}
+
+static void test_bye_request_then_post(void **state)
+{
+	bye_then_post(state, TOFU_OP_BYE_REQUEST);
+}
+
+static void test_bye_signal_then_post(void **state)
+{
+	bye_then_post(state, TOFU_OP_BYE_SIGNAL);
+}
+
 /* ------------------------------------------- peer reset / end of stream */
 
 /* The peer resets (or ends) the connection while threads post directly.
@@ -590,6 +643,8 @@ int main(void)
 	    PER_T(test_outbound_limit),
 	    PER_T(test_bye_race),
 	    PER_T(test_abort_race),
+	    PER_T(test_bye_request_then_post),
+	    PER_T(test_bye_signal_then_post),
 	    PER_T(test_peer_reset),
 	    PER_T(test_peer_fin),
 	    PER_T(test_destroy_with_rest),
