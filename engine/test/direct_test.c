@@ -351,7 +351,7 @@ static void bye_race(void **state, int abort)
 	/* The peer reads until the bye frame (bye) or end of stream (abort):
 	 * every frame in order, none posted after the bye/abort. */
 	int saw_bye = 0;
-	tofu_header bye;
+	tofu_header bye = {0};
 	for (;;) {
 		tofu_header h;
 		uint32_t t, seq, flag;
