@@ -77,7 +77,8 @@ static int engine_create(const tofu_options *opts, tofu_engine **out, int steppe
 	pthread_cond_init(&e->cmd_cv, NULL);
 	/* calloc: untouched pages of the 1 MiB table cost no memory. */
 	e->slots = calloc(65536, sizeof(struct slot));
-	if (!e->slots)
+	e->dpend = calloc(65536, sizeof(*e->dpend));
+	if (!e->slots || !e->dpend)
 		goto fail;
 	if (getrandom(&e->rng, sizeof(e->rng), 0) != sizeof(e->rng))
 		e->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)e;
@@ -152,6 +153,7 @@ void tofu_engine_destroy(tofu_engine *e)
 	e->pool_n = 0;
 	pthread_mutex_unlock(&e->pool_mu);
 	free(e->slots);
+	free(e->dpend);
 	pthread_cond_destroy(&e->cmd_cv);
 	pthread_mutex_destroy(&e->mu);
 	pthread_mutex_destroy(&e->pool_mu);
@@ -444,14 +446,15 @@ static int check_locked(tofu_engine *e, tofu_group *g, tofu_msg *m, int *abort)
 	return 0;
 }
 
-/* Writes the frame of m to the channel's socket without blocking, under
- * engine->mu. Returns 1 when all of it was written. Otherwise m->sent says
- * how much was written (EAGAIN or a short write: the reactor writes the
- * rest), or m->send_err is set (the write failed and consumed the socket's
- * error: the reactor closes the channel with send_failed as if its own
- * write had failed, WIRE-8.7.9). */
-static int direct_send(struct slot *s, tofu_msg *m)
+/* Writes the frame of m to channel cn's socket without blocking, under
+ * engine->mu. Returns 1 when all of it was written. Otherwise the caller
+ * hands m to the reactor: after a short write the slot records how much
+ * was written (the reactor writes the rest); after a failure it records
+ * that (the write consumed the socket's error: the reactor closes the
+ * channel with send_failed as if its own write had failed, WIRE-8.7.9). */
+static int direct_send(tofu_engine *e, uint16_t cn, tofu_msg *m)
 {
+	struct slot *s = &e->slots[cn];
 	/* The frame is one buffer in wire order (internal.h). */
 	ssize_t w;
 	int tries = 0;
@@ -460,13 +463,16 @@ static int direct_send(struct slot *s, tofu_msg *m)
 	while (w < 0 && errno == EINTR && ++tries < 8);
 	if (w == (ssize_t)m->frame_len)
 		return 1;
-	if (w >= 0) {
-		m->sent = (uint32_t)w;
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		m->send_err = 1;
+	if (w > 0) {
+		s->dsent = (uint32_t)w;
+	} else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		s->dfail = 1;
 		s->send_err = 1;
 		s->direct = 0;
+	} else {
+		return 0; /* nothing written: an ordinary post */
 	}
+	e->dpend[e->dpend_n++] = cn;
 	return 0;
 }
 
@@ -513,8 +519,6 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 	int on_wire = op != TOFU_OP_WELCOME_REQUEST && !abort;
 	m->frame_len = on_wire ? TOFU_HEADER_SIZE + m->th_len + m->body_len : 0;
 	m->group = g;
-	m->sent = 0;
-	m->send_err = 0;
 	struct slot *s = &e->slots[cn];
 	m->gen = s->gen;
 	if (on_wire)
@@ -537,7 +541,8 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 		}
 		/* Nothing of this channel is in the mailbox or the reactor's
 		 * send queue: write from this thread (see internal.h). */
-		if (want && s->direct && s->queued == 0 && direct_send(s, m)) {
+		if (want && s->direct && s->queued == 0 && e->dpend_n < 65536 &&
+		    direct_send(e, cn, m)) {
 			pthread_mutex_unlock(&e->mu);
 			*msg = NULL;
 			struct msgq q = {0};

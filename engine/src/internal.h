@@ -38,10 +38,14 @@
  *     sendmsg returned, so `queued` == 0 means the reactor has nothing of this
  *     channel to write and will not write before a new post reaches it:
  *     writers of a channel never overlap and frames never reorder.
- *   - A part-written frame goes to the mailbox with `sent` = bytes already
- *     written; the reactor continues it at that offset. A frame whose direct
- *     write failed goes there with `send_err` set and the reactor closes the
- *     channel as its own failing write would (send_failed, WIRE-8.7.9).
+ *   - A part-written frame goes to the mailbox and the slot records
+ *     `dsent` = bytes already written (the channel number goes to
+ *     engine->dpend); the reactor picks that up with the mailbox and
+ *     continues the frame, which is the first of its channel in that batch
+ *     (nothing of the channel was queued), at that offset. A frame whose
+ *     direct write failed goes there with `dfail` set and the reactor closes
+ *     the channel as its own failing write would (send_failed, WIRE-8.7.9).
+ *     Kept in the slot, not the message, so the message stays 184 bytes.
  */
 #ifndef TOFU_ENGINE_INTERNAL_H
 #define TOFU_ENGINE_INTERNAL_H
@@ -77,9 +81,6 @@ struct tofu_msg {
 	uint32_t cap;	    /* bytes for text headers + body after the wire header */
 	uint32_t gen;	    /* slot generation at post time */
 	uint32_t frame_len; /* 16 + text headers + body */
-	/* Direct send (below): bytes the posting thread wrote / its write
-	 * failed. One word, so the message stays 184 bytes. */
-	uint32_t sent : 31, send_err : 1;
 	uint8_t inl[TOFU_HEADER_SIZE + TOFU__MSG_INLINE];
 };
 
@@ -159,6 +160,8 @@ struct slot {
 	uint8_t kind;
 	uint8_t direct;	  /* posting thread may write (see top of file) */
 	uint8_t send_err; /* a direct write failed (socket error consumed) */
+	uint8_t dfail;	  /* the frame handed over with dpend failed */
+	uint32_t dsent;	  /* bytes of that frame the poster wrote */
 	uint8_t quiet;	  /* the gap before the last data post was long */
 	uint8_t rx;	  /* a frame was received since the last data post */
 };
@@ -214,6 +217,8 @@ struct tofu_engine {
 	int notified; /* eventfd written and not yet consumed */
 	int shutting_down;
 	struct slot *slots; /* 65536 entries */
+	uint16_t *dpend;    /* channels whose direct write left a rest (65536) */
+	uint32_t dpend_n;
 	uint16_t recent[TOFU_RECENTLY_RELEASED_CHANNELS];
 	uint32_t recent_head, recent_n;
 	uint8_t recent_bits[65536 / 8];

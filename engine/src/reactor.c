@@ -68,12 +68,13 @@ struct chan {
 	uint32_t ev; /* events registered with epoll */
 	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
 	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1, in_bt : 1, pe_sent : 1,
-	    first_pending : 1, wr_shut : 1, send_err : 1, rx_mark : 1;
+	    first_pending : 1, wr_shut : 1, send_err : 1, rx_mark : 1, dpend : 1;
 	tofu_group *g;
 	uint64_t close_id; /* message_id of the final channel_closed Signal */
 	/* send side */
 	struct msgq sq;
-	size_t sq_off; /* bytes of sq.head already written */
+	size_t sq_off;	/* bytes of sq.head already written */
+	uint32_t dsent; /* with dpend: bytes of the next post already written */
 	/* receive side */
 	tofu_decoder dec;
 	tofu_msg *rm; /* message being filled */
@@ -1280,13 +1281,14 @@ static void handle_post(struct reactor *r, tofu_msg *m)
 		close_chan(r, c, TOFU_STATUS_CHANNEL_CLOSED, CL_NOTIFY | CL_LINGER, m);
 		return;
 	}
-	if (m->sent || m->send_err) {
+	if (c->dpend) {
 		/* Part-written or failed by the posting thread, which wrote only
 		 * with nothing of this channel queued or in the mailbox ahead
-		 * (internal.h): the queue is empty and the frame goes first. */
+		 * (internal.h): this is the channel's first message of the
+		 * batch, the queue is empty and the frame goes first. */
+		c->dpend = 0;
 		if (!c->sq.head)
-			c->sq_off = m->sent;
-		c->send_err |= m->send_err;
+			c->sq_off = c->dsent;
 		tofu__q_push(&c->sq, m);
 	} else if (tofu_proto_internal_a(m->h.proto) && c->sq.head) {
 		/* oob: ahead of every frame not yet started; never ahead of a
@@ -1516,6 +1518,21 @@ static int reactor_iter(struct reactor *r, int max_wait_ms)
 			c->rx_mark = 0;
 	}
 	r->rx_n = 0;
+	/* Direct writes that left a rest or failed: their frame is the first
+	 * of its channel in the posts taken below. */
+	for (uint32_t i = 0; i < e->dpend_n; i++) {
+		uint16_t cn = e->dpend[i];
+		struct slot *s = &e->slots[cn];
+		struct chan *c = r->chans[cn];
+		if (c && c->gen == s->gen && s->kind == SLOT_IO && !c->closed) {
+			c->dpend = 1;
+			c->dsent = s->dsent;
+			c->send_err |= s->dfail;
+		}
+		s->dsent = 0;
+		s->dfail = 0;
+	}
+	e->dpend_n = 0;
 	struct msgq posted = e->posted;
 	e->posted.head = e->posted.tail = NULL;
 	e->posted.n = 0;
