@@ -155,14 +155,14 @@ struct slot {
 	tofu_group *g;
 	uint32_t gen;
 	uint32_t queued;    /* bytes posted and not yet written or returned */
-	uint64_t last_post; /* CLOCK_MONOTONIC ns of the last data post */
+	uint64_t last_post; /* CLOCK_MONOTONIC ns of the last answering post */
 	int fd;		    /* socket a poster may write when `direct` */
 	uint8_t kind;
 	uint8_t direct;	  /* posting thread may write (see top of file) */
 	uint8_t send_err; /* a direct write failed (socket error consumed) */
 	uint8_t dfail;	  /* the frame handed over with dpend failed */
 	uint32_t dsent;	  /* bytes of that frame the poster wrote */
-	uint8_t quiet;	  /* the gap before the last data post was long */
+	uint8_t quiet;	  /* the gap before the last answering post was long */
 	uint8_t rx;	  /* a frame was received since the last data post */
 };
 
