@@ -77,7 +77,7 @@ $(BUILD)/asan/fuzz/bin/fuzz_engine: $(ENGINE_LIB_ASAN)
 # The harnesses' own code (oracles, reference models) is left without
 # coverage/cmp tracing in the libFuzzer build: its edges guide nothing, and
 # tracing the models' byte loops cost more than half the time per input.
-$(FUZZ_OUT)/lf/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(CODEC_HDRS)
+$(FUZZ_OUT)/lf/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(CODEC_HDRS) $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_SAN) -O1 -c $< -o $@
 # Keep the objects (they are intermediate files of chained pattern rules).
