@@ -89,6 +89,17 @@ static void rig_open(struct rig *r)
 	assert_true(r->peer >= 0);
 }
 
+/* Takes every pooled message (the pool holds at most 8 here), so that
+ * only the app holds messages; returns how many. */
+static int drain_pool(tofu_engine *e, tofu_msg *held[8])
+{
+	int nh = 0;
+	while (nh < 8 && tofu_get(e, TOFU_GET_POOL_ONLY, &held[nh]) == 0 && held[nh])
+		nh++;
+	assert_true(nh > 0);
+	return nh;
+}
+
 /* Frames in, a frame out, the peer's FIN: the threaded engine's flows. */
 static void test_stepped_flows(void **state)
 {
@@ -139,12 +150,8 @@ static void test_stepped_starve_resume(void **state)
 	(void)state;
 	struct rig r;
 	rig_open(&r);
-	/* Drain the pool so that only the app holds messages. */
 	tofu_msg *held[8];
-	int nh = 0;
-	while (nh < 8 && tofu_get(r.e, TOFU_GET_POOL_ONLY, &held[nh]) == 0 && held[nh])
-		nh++;
-	assert_true(nh > 0);
+	int nh = drain_pool(r.e, held);
 	for (int i = 0; i < 3; i++)
 		tu_raw_frame(r.peer, 0, TOFU_OP_SIGNAL, 0, (uint64_t)(100 + i), NULL, "x");
 	tofu_msg *m = step_recv(r.e, r.g);
@@ -174,9 +181,7 @@ static void test_stepped_pool_empty_again_after_stolen_put(void **state)
 	struct rig r;
 	rig_open(&r);
 	tofu_msg *held[8];
-	int nh = 0;
-	while (nh < 8 && tofu_get(r.e, TOFU_GET_POOL_ONLY, &held[nh]) == 0 && held[nh])
-		nh++;
+	int nh = drain_pool(r.e, held);
 	tu_raw_frame(r.peer, 0, TOFU_OP_SIGNAL, 0, 200, NULL, "x");
 	tofu_msg *m = step_recv(r.e, r.g);
 	assert_int_equal(tofu_msg_status(m), TOFU_STATUS_POOL_EMPTY);
