@@ -264,6 +264,15 @@ int tofu__engine_create_stepped(const tofu_options *opts, tofu_engine **out);
 /* One iteration of a stepped engine's loop, waiting at most max_wait_ms
  * for events. 0: running; 1: shut down; -1: not a stepped engine. */
 int tofu__engine_step(tofu_engine *e, int max_wait_ms);
+/* A stepped engine takes a connected stream socket as if a listener of
+ * group g (a live group of e) had just accepted it: a data channel whose
+ * frames go to g. It skips socket/connect/accept per connection, so the
+ * fuzzing harness can hand each input a socketpair end. The socket is the
+ * engine's from the call on, also on failure; it need not be non-blocking
+ * (every send and recv of the engine passes MSG_DONTWAIT).
+ * 0, or -1 (not stepped, shut down, over max_connections, no channel
+ * number or memory: the socket is closed, nothing is delivered). */
+int tofu__engine_adopt(tofu_engine *e, tofu_group *g, int fd);
 int tofu__reactor_start(tofu_engine *e);
 void tofu__reactor_stop(tofu_engine *e);
 void tofu__wake(tofu_engine *e);

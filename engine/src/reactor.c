@@ -68,7 +68,8 @@ struct chan {
 	uint32_t ev; /* events registered with epoll */
 	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
 	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1, in_bt : 1, pe_sent : 1,
-	    first_pending : 1, wr_shut : 1, send_err : 1, rx_mark : 1, dpend : 1;
+	    first_pending : 1, wr_shut : 1, send_err : 1, rx_mark : 1, dpend : 1,
+	    peer_fin : 1; /* the peer shut down its side (EPOLLRDHUP / EPOLLHUP) */
 	tofu_group *g;
 	uint64_t close_id; /* message_id of the final channel_closed Signal */
 	/* send side */
@@ -232,7 +233,13 @@ static void ep_set(struct reactor *r, struct chan *c, uint32_t ev)
 {
 	if (c->in_epoll && c->ev == ev)
 		return;
-	struct epoll_event ee = {.events = ev, .data.ptr = c};
+	/* A reading socket also reports the peer's FIN (EPOLLRDHUP), so a
+	 * short read need not be followed by another epoll_wait to find the
+	 * end of stream (do_read). */
+	uint32_t reg = ev;
+	if ((ev & EPOLLIN) && c->kind != CH_LISTENER)
+		reg |= EPOLLRDHUP;
+	struct epoll_event ee = {.events = reg, .data.ptr = c};
 	if (epoll_ctl(r->e->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ee) == 0) {
 		c->in_epoll = 1;
 		c->ev = ev;
@@ -386,11 +393,25 @@ static void final_close(struct reactor *r, struct chan *c)
 	to_grave(r, c);
 }
 
-/* Closes a channel for the application. With CL_NOTIFY: `first` (the
- * abort ByeSignal, if any) comes back with channel_closed, then every unsent
- * message with `reason`, then the channel_closed Signal carrying
- * ~close_reason. The number is released at once; the socket either closes
- * now or lingers (FIN sent, input drained) so the peer reads all we sent. */
+/* Reads and drops a lingering channel's input. 1 at its end (or on an
+ * error): the socket may close; 0 when more is to come. */
+static int linger_drain(struct reactor *r, struct chan *c)
+{
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* A lingering channel reads (to see the end of stream) and writes while
+ * its queue still holds frames. */
 static void linger_events(struct reactor *r, struct chan *c)
 {
 	uint32_t ev = EPOLLIN;
@@ -467,6 +488,12 @@ static void close_chan(struct reactor *r, struct chan *c, int reason, int flags,
 	if (!c->sq.head) {
 		shutdown(c->fd, SHUT_WR);
 		c->wr_shut = 1;
+		/* The peer's FIN already here: the input drains to its end
+		 * now, and close() cannot reset; no linger needed. */
+		if (c->peer_fin && linger_drain(r, c)) {
+			to_grave(r, c);
+			return;
+		}
 	}
 	linger_events(r, c);
 	c->deadline = r->now + r->e->opt.close_linger_ms;
@@ -808,15 +835,19 @@ static int bye_done(const struct chan *c)
 	return c->bye_sent && !c->need_msg && !c->rm && tofu_decoder_at_boundary(&c->dec);
 }
 
-static void do_read(struct reactor *r, struct chan *c)
+static void do_read(struct reactor *r, struct chan *c, uint32_t events)
 {
 	int frames = 0;
+	/* The peer has shut down its side: read on to the end of stream
+	 * rather than wait for another event to report it. */
+	int eof_pending = (events & (EPOLLRDHUP | EPOLLHUP)) != 0;
+	c->peer_fin = eof_pending;
 	for (int i = 0; i < READ_BATCH; i++) {
 		ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
 		if (n > 0) {
 			if (!process(r, c, r->rbuf, (size_t)n, 0, &frames))
 				return;
-			if ((size_t)n < RBUF_SIZE)
+			if ((size_t)n < RBUF_SIZE && !eof_pending)
 				break;
 			continue;
 		}
@@ -875,9 +906,46 @@ static void resume(struct reactor *r, struct chan *c)
 
 /* --------------------------------------------------------------- accept */
 
-static void on_accept(struct reactor *r, struct chan *l)
+/* A connected socket becomes a data channel of group g, as accepted by a
+ * listener of g. Returns 0, or -1 when refused (fd closed, nothing
+ * allocated, nothing delivered). */
+static int accept_fd(struct reactor *r, tofu_group *g, int fd, int is_tcp)
 {
 	tofu_engine *e = r->e;
+	/* Over max_connections: closed at once, nothing allocated and nothing
+	 * delivered (WIRE-8.1.9). */
+	pthread_mutex_lock(&e->mu);
+	uint16_t cn = 0;
+	if (!e->opt.max_connections || e->n_data < e->opt.max_connections)
+		cn = tofu__chan_alloc_locked(e, g, SLOT_IO);
+	pthread_mutex_unlock(&e->mu);
+	if (!cn) {
+		close(fd);
+		return -1;
+	}
+	if (is_tcp) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	struct chan *c = new_chan(r, fd, cn, CH_IO, g);
+	if (!c) {
+		release_cn(r, cn);
+		close(fd);
+		return -1;
+	}
+	c->is_tcp = (uint8_t)is_tcp;
+	/* An accepted channel that receives nothing closes with id 0. */
+	c->close_id = 0;
+	ep_set(r, c, EPOLLIN);
+	if (!c->in_epoll) {
+		close_chan(r, c, TOFU_STATUS_UNKNOWN_ERROR, 0, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_accept(struct reactor *r, struct chan *l)
+{
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -894,33 +962,7 @@ static void on_accept(struct reactor *r, struct chan *l)
 			}
 			return;
 		}
-		/* Over max_connections: closed at once, nothing allocated
-		 * and nothing delivered (WIRE-8.1.9). */
-		pthread_mutex_lock(&e->mu);
-		uint16_t cn = 0;
-		if (!e->opt.max_connections || e->n_data < e->opt.max_connections)
-			cn = tofu__chan_alloc_locked(e, l->g, SLOT_IO);
-		pthread_mutex_unlock(&e->mu);
-		if (cn && l->is_tcp) {
-			int one = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		}
-		if (!cn) {
-			close(fd);
-			continue;
-		}
-		struct chan *c = new_chan(r, fd, cn, CH_IO, l->g);
-		if (!c) {
-			release_cn(r, cn);
-			close(fd);
-			continue;
-		}
-		c->is_tcp = l->is_tcp;
-		/* An accepted channel that receives nothing closes with id 0. */
-		c->close_id = 0;
-		ep_set(r, c, EPOLLIN);
-		if (!c->in_epoll)
-			close_chan(r, c, TOFU_STATUS_UNKNOWN_ERROR, 0, NULL);
+		accept_fd(r, l->g, fd, l->is_tcp);
 	}
 }
 
@@ -1350,7 +1392,7 @@ static void handle_event(struct reactor *r, struct chan *c, uint32_t events)
 			break;
 		}
 		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			do_read(r, c);
+			do_read(r, c, events);
 		if (!c->closed && c->kind == CH_IO && (events & EPOLLOUT))
 			flush_chan(r, c);
 		break;
@@ -1364,17 +1406,8 @@ static void handle_event(struct reactor *r, struct chan *c, uint32_t events)
 		}
 		if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			break;
-		for (int i = 0; i < 16; i++) {
-			ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
-			if (n > 0)
-				continue;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				return;
+		if (linger_drain(r, c))
 			final_close(r, c);
-			return;
-		}
 		break;
 	}
 }
@@ -1605,6 +1638,20 @@ int tofu__engine_step(tofu_engine *e, int max_wait_ms)
 		return 1;
 	}
 	return 0;
+}
+
+/* A stepped engine adopts a connected socket as an accepted channel
+ * (internal.h). */
+int tofu__engine_adopt(tofu_engine *e, tofu_group *g, int fd)
+{
+	struct reactor *r = e->r;
+	if (fd < 0)
+		return -1;
+	if (!e->stepped || r->finished || !g || g->e != e) {
+		close(fd);
+		return -1;
+	}
+	return accept_fd(r, g, fd, 0);
 }
 
 /* ------------------------------------------------------ start and stop */

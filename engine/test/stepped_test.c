@@ -3,9 +3,12 @@
  * the reactor loop run by the caller, one iteration per tofu__engine_step.
  * The receive-path fuzz harness stands on it, so it must behave as the
  * threaded engine does: listen, accept, receive, send, close notifications,
- * group and engine destroy (which step the loop themselves).
+ * group and engine destroy (which step the loop themselves). Also what the
+ * harness adds: adopted sockets (tofu__engine_adopt), and how the loop ends
+ * a channel whose peer already sent its FIN.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -231,6 +234,179 @@ static void test_stepped_destroy_open(void **state)
 	close(r.peer);
 }
 
+/* A stepped engine and a group, no listener: channels come by adoption. */
+static void adopt_rig(struct rig *r, uint32_t max_connections)
+{
+	tofu_options o;
+	tofu_options_init(&o);
+	o.max_connections = max_connections;
+	assert_int_equal(tofu__engine_create_stepped(&o, &r->e), 0);
+	assert_int_equal(tofu_group_create(r->e, &r->g), 0);
+	r->peer = -1;
+}
+
+/* Adopts one end of a new socketpair (blocking, as the engine must not
+ * need O_NONBLOCK); returns tofu__engine_adopt's result, the other end in
+ * *peer, the adopted descriptor in *mine (if not NULL). */
+static int adopt_pair(struct rig *r, int *peer, int *mine)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	*peer = sv[0];
+	if (mine)
+		*mine = sv[1];
+	return tofu__engine_adopt(r->e, r->g, sv[1]);
+}
+
+/* Whether descriptor fd is open in this process. */
+static int fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+static void close_rig(struct rig *r)
+{
+	if (r->peer >= 0)
+		close(r->peer);
+	tofu_group_destroy(r->g);
+	tofu_engine_destroy(r->e);
+}
+
+/* An adopted socket is an accepted channel of the group: frames in, an
+ * answer out, the peer's FIN closes it (a blocking socket is fine: every
+ * engine send and recv is MSG_DONTWAIT). */
+static void test_adopt_flows(void **state)
+{
+	(void)state;
+	struct rig r;
+	adopt_rig(&r, 0);
+	assert_int_equal(adopt_pair(&r, &r.peer, NULL), 0);
+	tu_raw_frame(r.peer, 0, TOFU_OP_REQUEST, 0, 21, "k: v\r\n", "ask");
+	tofu_msg *m = step_recv(r.e, r.g);
+	assert_int_equal(tofu_msg_opcode(m), TOFU_OP_REQUEST);
+	assert_int_equal(tofu_msg_header_const(m)->message_id, 21);
+	uint16_t cn = tofu_msg_header_const(m)->channel_number;
+	assert_int_not_equal(cn, 0);
+	tofu_put(r.e, &m);
+
+	tu_post(r.e, r.g, cn, TOFU_OP_RESPONSE, 21, "answer");
+	step_until_readable(r.e, r.peer);
+	tofu_header h;
+	uint8_t buf[64];
+	assert_int_equal(tu_raw_read_frame(r.peer, &h, buf, sizeof buf), 1);
+	assert_int_equal(tofu_proto_opcode(h.proto), TOFU_OP_RESPONSE);
+	assert_int_equal(h.body_len, 6);
+	assert_memory_equal(buf, "answer", 6);
+
+	shutdown(r.peer, SHUT_WR);
+	m = step_recv(r.e, r.g);
+	tu_check_closed(r.e, &m, cn, 21, TOFU_STATUS_RECV_FAILED);
+	close_rig(&r);
+}
+
+/* Refused adoptions close the socket and deliver nothing: over
+ * max_connections, and on an engine that is not stepped. */
+static void test_adopt_refused(void **state)
+{
+	(void)state;
+	struct rig r;
+	adopt_rig(&r, 1);
+	assert_int_equal(adopt_pair(&r, &r.peer, NULL), 0);
+	int extra = -1;
+	assert_int_equal(adopt_pair(&r, &extra, NULL), -1);
+	assert_int_equal(tu_raw_wait_eof(extra, TU_TIMEOUT_MS), 1);
+	close(extra);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tofu__engine_step(r.e, 10), 0);
+	tofu_msg *none = NULL;
+	assert_int_equal(tofu_wait_receive(r.g, 0, &none), 0);
+	assert_null(none);
+	close_rig(&r);
+
+	tofu_engine *e = tu_engine(NULL);
+	tofu_group *g = NULL;
+	assert_int_equal(tofu_group_create(e, &g), 0);
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(tofu__engine_adopt(e, g, sv[1]), -1);
+	assert_int_equal(tu_raw_wait_eof(sv[0], TU_TIMEOUT_MS), 1);
+	close(sv[0]);
+	tofu_group_destroy(g);
+	tofu_engine_destroy(e);
+}
+
+/* Frames followed by the peer's FIN, both in the socket before the loop
+ * runs: one loop iteration delivers the frames and the close (the FIN is
+ * reported with the data, EPOLLRDHUP; no second wait to find it). */
+static void test_fin_with_data_one_iteration(void **state)
+{
+	(void)state;
+	struct rig r;
+	adopt_rig(&r, 0);
+	assert_int_equal(adopt_pair(&r, &r.peer, NULL), 0);
+	tu_raw_frame(r.peer, 0, TOFU_OP_SIGNAL, 0, 31, NULL, "one");
+	tu_raw_frame(r.peer, 0, TOFU_OP_SIGNAL, 0, 32, NULL, "two");
+	shutdown(r.peer, SHUT_WR);
+	assert_int_equal(tofu__engine_step(r.e, TU_TIMEOUT_MS), 0);
+	tofu_msg *m[3] = {NULL, NULL, NULL};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(tofu_wait_receive(r.g, 0, &m[i]), 0);
+		assert_non_null(m[i]);
+	}
+	assert_int_equal(tofu_msg_header_const(m[0])->message_id, 31);
+	assert_int_equal(tofu_msg_header_const(m[1])->message_id, 32);
+	uint16_t cn = tofu_msg_header_const(m[0])->channel_number;
+	tofu_put(r.e, &m[0]);
+	tofu_put(r.e, &m[1]);
+	tu_check_closed(r.e, &m[2], cn, 31, TOFU_STATUS_RECV_FAILED);
+	close_rig(&r);
+}
+
+/* An invalid frame closes the channel. If the peer's FIN is already in,
+ * the socket closes at once (its input read to the end: nothing to wait
+ * for, no reset). Otherwise the engine lingers (WIRE-8.6.8): FIN out, the
+ * socket open and reading until the peer's FIN. */
+static void test_invalid_frame_linger_or_not(void **state)
+{
+	(void)state;
+	uint8_t bad[16];
+	tofu_header h = {0, 9, 0, 41, 0, 0}; /* opcode 9 does not exist */
+	tofu_header_encode(&h, bad);
+	for (int fin = 0; fin < 2; fin++) {
+		struct rig r;
+		adopt_rig(&r, 0);
+		int mine = -1;
+		assert_int_equal(adopt_pair(&r, &r.peer, &mine), 0);
+		tu_raw_frame(r.peer, 0, TOFU_OP_SIGNAL, 0, 40, NULL, "ok");
+		tu_raw_write(r.peer, bad, sizeof bad);
+		tu_raw_write(r.peer, "trailing bytes", 14);
+		if (fin)
+			shutdown(r.peer, SHUT_WR);
+		tofu_msg *m = step_recv(r.e, r.g);
+		assert_int_equal(tofu_msg_header_const(m)->message_id, 40);
+		uint16_t cn = tofu_msg_header_const(m)->channel_number;
+		tofu_put(r.e, &m);
+		m = step_recv(r.e, r.g);
+		tu_check_closed(r.e, &m, cn, 40, TOFU_STATUS_INVALID_OP_CODE);
+		/* No further step: the state the close left. */
+		assert_int_equal(tu_raw_wait_eof(r.peer, TU_TIMEOUT_MS), 1);
+		if (fin) {
+			assert_false(fd_open(mine));
+		} else {
+			assert_true(fd_open(mine));
+			assert_int_equal(send(r.peer, "x", 1, MSG_NOSIGNAL), 1); /* drained */
+			shutdown(r.peer, SHUT_WR);
+			/* The linger ends with the peer's FIN. */
+			uint64_t end = now_ms() + TU_TIMEOUT_MS;
+			while (fd_open(mine)) {
+				assert_true(now_ms() < end);
+				assert_int_equal(tofu__engine_step(r.e, 10), 0);
+			}
+		}
+		close_rig(&r);
+	}
+}
+
 /* A threaded engine refuses to be stepped. */
 static void test_threaded_not_steppable(void **state)
 {
@@ -248,6 +424,10 @@ int main(void)
 	    cmocka_unit_test(test_stepped_pool_empty_again_after_stolen_put),
 	    cmocka_unit_test(test_stepped_destroy_open),
 	    cmocka_unit_test(test_threaded_not_steppable),
+	    cmocka_unit_test(test_adopt_flows),
+	    cmocka_unit_test(test_adopt_refused),
+	    cmocka_unit_test(test_fin_with_data_one_iteration),
+	    cmocka_unit_test(test_invalid_frame_linger_or_not),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
