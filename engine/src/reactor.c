@@ -841,7 +841,8 @@ static void do_read(struct reactor *r, struct chan *c, uint32_t events)
 	/* The peer has shut down its side: read on to the end of stream
 	 * rather than wait for another event to report it. */
 	int eof_pending = (events & (EPOLLRDHUP | EPOLLHUP)) != 0;
-	c->peer_fin = eof_pending;
+	if (eof_pending)
+		c->peer_fin = 1; /* for close_chan: no linger needed */
 	for (int i = 0; i < READ_BATCH; i++) {
 		ssize_t n = recv(c->fd, r->rbuf, RBUF_SIZE, MSG_DONTWAIT);
 		if (n > 0) {
