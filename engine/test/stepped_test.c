@@ -103,6 +103,21 @@ static int drain_pool(tofu_engine *e, tofu_msg *held[8])
 	return nh;
 }
 
+/* Posts a Response on channel cn and checks that the peer reads it. */
+static void answer_and_read(struct rig *r, uint16_t cn, uint64_t id, const char *body)
+{
+	tu_post(r->e, r->g, cn, TOFU_OP_RESPONSE, id, body);
+	step_until_readable(r->e, r->peer);
+	tofu_header h;
+	uint8_t buf[64];
+	size_t bl = strlen(body);
+	assert_int_equal(tu_raw_read_frame(r->peer, &h, buf, sizeof buf), 1);
+	assert_int_equal(tofu_proto_opcode(h.proto), TOFU_OP_RESPONSE);
+	assert_int_equal(h.message_id, id);
+	assert_int_equal(h.body_len, bl);
+	assert_memory_equal(buf, body, bl);
+}
+
 /* Frames in, a frame out, the peer's FIN: the threaded engine's flows. */
 static void test_stepped_flows(void **state)
 {
@@ -127,15 +142,7 @@ static void test_stepped_flows(void **state)
 	assert_int_equal(tofu_msg_header_const(m)->channel_number, cn);
 	tofu_put(r.e, &m);
 
-	tu_post(r.e, r.g, cn, TOFU_OP_RESPONSE, 11, "pong");
-	step_until_readable(r.e, r.peer);
-	tofu_header h;
-	uint8_t buf[64];
-	assert_int_equal(tu_raw_read_frame(r.peer, &h, buf, sizeof buf), 1);
-	assert_int_equal(tofu_proto_opcode(h.proto), TOFU_OP_RESPONSE);
-	assert_int_equal(h.message_id, 11);
-	assert_int_equal(h.body_len, 4);
-	assert_memory_equal(buf, "pong", 4);
+	answer_and_read(&r, cn, 11, "pong");
 
 	shutdown(r.peer, SHUT_WR);
 	m = step_recv(r.e, r.g);
@@ -289,14 +296,7 @@ static void test_adopt_flows(void **state)
 	assert_int_not_equal(cn, 0);
 	tofu_put(r.e, &m);
 
-	tu_post(r.e, r.g, cn, TOFU_OP_RESPONSE, 21, "answer");
-	step_until_readable(r.e, r.peer);
-	tofu_header h;
-	uint8_t buf[64];
-	assert_int_equal(tu_raw_read_frame(r.peer, &h, buf, sizeof buf), 1);
-	assert_int_equal(tofu_proto_opcode(h.proto), TOFU_OP_RESPONSE);
-	assert_int_equal(h.body_len, 6);
-	assert_memory_equal(buf, "answer", 6);
+	answer_and_read(&r, cn, 21, "answer");
 
 	shutdown(r.peer, SHUT_WR);
 	m = step_recv(r.e, r.g);
