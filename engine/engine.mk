@@ -1,6 +1,6 @@
 # engine/: libtofu (the reference engine), its tests, make install.
 
-ENGINE_SRCS := engine/src/msg.c engine/src/engine.c engine/src/reactor.c
+ENGINE_SRCS := engine/src/msg.c engine/src/engine.c engine/src/reactor.c engine/src/resolver.c
 ENGINE_HDRS := engine/include/tofu/tofu.h engine/src/internal.h
 
 # Static library per variant: $(BUILD)/<v>/libtofu.a (engine only; link it
@@ -17,8 +17,8 @@ ENGINE_LIB_ASAN := $(BUILD)/asan/libtofu.a
 ENGINE_LIB_TSAN := $(BUILD)/tsan/libtofu.a
 
 # Tests (cmocka): engine/test/<m>_test.c + engine/test/testutil.c.
-ENGINE_TESTS := msg flows hostile limits stepped direct
-ENGINE_TSAN_TESTS := msg flows limits direct
+ENGINE_TESTS := msg flows hostile limits stepped direct resolver
+ENGINE_TSAN_TESTS := msg flows limits direct resolver
 ENGINE_TEST_UTIL = $(BUILD)/$(1)/engine/test/testutil.o
 
 $(BUILD)/asan/engine/test/%_test: $(BUILD)/asan/engine/test/%_test.o $(BUILD)/asan/engine/test/testutil.o $(ENGINE_LIB_ASAN) $(CODEC_LIB_ASAN)

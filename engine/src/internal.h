@@ -198,6 +198,21 @@ struct cmd {
 };
 
 struct reactor;
+struct tofu__resolver;
+
+/* A host-name lookup (resolver.c): submitted by the reactor, answered by
+ * the resolver thread through engine->looked_up. cn/gen name the channel
+ * waiting for it, which may be gone by then. */
+struct tofu__lookup {
+	struct tofu__lookup *next;
+	uint16_t cn;
+	uint32_t gen;
+	int passive; /* for a listener (AI_PASSIVE) */
+	int failed;  /* the answer: nonzero = unresolvable */
+	struct addrinfo *ai;
+	char host[TOFU_MAX_HOST_LEN + 1];
+	char port[8];
+};
 
 struct tofu_engine {
 	tofu_options opt;
@@ -228,6 +243,7 @@ struct tofu_engine {
 	uint32_t n_slots;
 	uint32_t n_data; /* open data channels (SLOT_IO) */
 	struct tofu_group *groups;
+	struct tofu__lookup *looked_up; /* answered lookups for the reactor */
 
 	int efd;  /* eventfd notifier */
 	int epfd; /* epoll */
@@ -235,6 +251,7 @@ struct tofu_engine {
 	int thread_started;
 	int stepped; /* no reactor thread: tofu__engine_step runs the loop */
 	struct reactor *r;
+	struct tofu__resolver *resolver; /* started on the first host name */
 };
 
 /* msg.c */
@@ -245,6 +262,23 @@ void tofu__pool_put_list(tofu_engine *e, struct msgq *q);
 /* Room for `len` bytes of text headers + body (contents kept). */
 int tofu__msg_reserve(tofu_msg *m, size_t len);
 uint64_t tofu__next_message_id(void);
+
+/* resolver.c */
+struct addrinfo;
+/* getaddrinfo(host, port) for SOCK_STREAM, any family (AI_PASSIVE for a
+ * listener); 0 with *res set, or -1. */
+int tofu__lookup_host(const char *host, const char *port, int passive, struct addrinfo **res);
+/* Queues l for the resolver thread (started here on first use); the reactor
+ * only. -1: no thread or no memory (l is still the caller's). */
+int tofu__resolve_submit(tofu_engine *e, struct tofu__lookup *l);
+void tofu__lookup_free(struct tofu__lookup *l);
+/* tofu__reactor_stop, once the loop has ended and before the eventfd
+ * closes: joins the thread (waiting for a lookup in progress) and frees
+ * every lookup left. */
+void tofu__resolver_stop(tofu_engine *e);
+/* getaddrinfo, or a test's stand-in (a slow or failing resolver). */
+extern int (*tofu__getaddrinfo)(const char *, const char *, const struct addrinfo *,
+				struct addrinfo **);
 
 /* group.c */
 void tofu__group_push(tofu_group *g, struct msgq *q); /* reactor flush */

@@ -50,7 +50,8 @@ enum chan_kind {
 	CH_CONNECTING = 1, /* client, connect() in progress */
 	CH_IO,		   /* connected client or accepted channel */
 	CH_LISTENER,
-	CH_LINGER, /* closed for the app; draining input before close() */
+	CH_LINGER,    /* closed for the app; draining input before close() */
+	CH_RESOLVING, /* client or listener waiting for a host-name lookup */
 };
 
 /* close_chan flags */
@@ -69,7 +70,8 @@ struct chan {
 	unsigned in_epoll : 1, bye_sent : 1, got_first : 1, closed : 1, starved : 1, dirty : 1,
 	    need_msg : 1, in_ft : 1, in_lg : 1, in_wait : 1, paused : 1, in_bt : 1, pe_sent : 1,
 	    first_pending : 1, wr_shut : 1, send_err : 1, rx_mark : 1, dpend : 1,
-	    peer_fin : 1; /* the peer shut down its side (EPOLLRDHUP / EPOLLHUP) */
+	    peer_fin : 1,      /* the peer shut down its side (EPOLLRDHUP / EPOLLHUP) */
+	    lookup_listen : 1; /* CH_RESOLVING for a Welcome, not a Hello */
 	tofu_group *g;
 	uint64_t close_id; /* message_id of the final channel_closed Signal */
 	/* send side */
@@ -480,7 +482,8 @@ static void close_chan(struct reactor *r, struct chan *c, int reason, int flags,
 	free(c->stash);
 	c->stash = NULL;
 
-	if (c->kind == CH_LISTENER || c->kind == CH_CONNECTING || !(flags & CL_LINGER)) {
+	if (c->kind == CH_LISTENER || c->kind == CH_CONNECTING || c->kind == CH_RESOLVING ||
+	    !(flags & CL_LINGER)) {
 		to_grave(r, c);
 		return;
 	}
@@ -986,46 +989,55 @@ static int fill_un(struct sockaddr_un *sa, socklen_t *sl, const char *path, size
 	return 0;
 }
 
+static void host_port(const tofu_address *a, int passive, char *host, char *port)
+{
+	/* An empty host means all IPv4 interfaces (listen) or loopback. */
+	if (a->host_len) {
+		memcpy(host, a->host, a->host_len);
+		host[a->host_len] = 0;
+	} else {
+		strcpy(host, passive ? "0.0.0.0" : "127.0.0.1");
+	}
+	snprintf(port, 8, "%u", (unsigned)a->port);
+}
+
+/* Whether a TCP host is a name, to be looked up off the reactor thread
+ * (resolver.c); numeric hosts resolve without I/O. */
+static int needs_lookup(const tofu_address *a)
+{
+	if (a->kind != TOFU_ADDR_TCP || !a->host_len)
+		return 0;
+	char host[TOFU_MAX_HOST_LEN + 1], port[8];
+	uint8_t buf[sizeof(struct in6_addr)];
+	host_port(a, 0, host, port);
+	return inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1;
+}
+
 static int resolve(const tofu_address *a, int passive, struct addrinfo **res)
 {
 	char host[TOFU_MAX_HOST_LEN + 1], port[8];
-	memcpy(host, a->host, a->host_len);
-	host[a->host_len] = 0;
-	snprintf(port, sizeof(port), "%u", (unsigned)a->port);
-	struct addrinfo hints;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (passive)
-		hints.ai_flags = AI_PASSIVE;
-	/* An empty host means all IPv4 interfaces (listen) or loopback. */
-	const char *h = a->host_len ? host : (passive ? "0.0.0.0" : "127.0.0.1");
-	return getaddrinfo(h, port, &hints, res) == 0 ? 0 : -1;
+	host_port(a, passive, host, port);
+	return tofu__lookup_host(host, port, passive, res);
 }
 
 /* --------------------------------------------------------------- listen */
 
 static atomic_uint uds_counter;
 
-static int listen_tcp(const tofu_address *a, int *fdp, char *bound, size_t cap)
+/* Binds and listens on the first address of res (not freed here). */
+static int listen_ai(const struct addrinfo *res, int *fdp, char *bound, size_t cap)
 {
-	struct addrinfo *res;
-	if (resolve(a, 1, &res))
-		return TOFU_STATUS_INVALID_ADDRESS;
 	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(res);
+	if (fd < 0)
 		return TOFU_STATUS_LISTEN_FAILED;
-	}
 	int one = 1;
 	/* SO_REUSEADDR for quick restarts; no SO_REUSEPORT (unlike Zig), so a
 	 * second listener on the same port fails with listen_failed. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024)) {
-		freeaddrinfo(res);
 		close(fd);
 		return TOFU_STATUS_LISTEN_FAILED;
 	}
-	freeaddrinfo(res);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char ip[INET6_ADDRSTRLEN] = "";
@@ -1046,6 +1058,16 @@ static int listen_tcp(const tofu_address *a, int *fdp, char *bound, size_t cap)
 	bound[n > 0 ? n : 0] = 0;
 	*fdp = fd;
 	return 0;
+}
+
+static int listen_tcp(const tofu_address *a, int *fdp, char *bound, size_t cap)
+{
+	struct addrinfo *res;
+	if (resolve(a, 1, &res))
+		return TOFU_STATUS_INVALID_ADDRESS;
+	int st = listen_ai(res, fdp, bound, cap);
+	freeaddrinfo(res);
+	return st;
 }
 
 /* A path that exists but where nobody accepts is a stale socket file. */
@@ -1153,6 +1175,20 @@ static void fail_open(struct reactor *r, tofu_msg *m, int opcode, int st)
 	release_cn(r, cn);
 }
 
+/* Success of a listen: the same message, WelcomeResponse, origin
+ * application, status 0 (reference 4.1) plus our ~bound_to. */
+static void welcome_done(struct reactor *r, tofu_msg *m, const char *bound)
+{
+	tofu_msg_set_opcode(m, TOFU_OP_WELCOME_RESPONSE);
+	m->h.proto &= (uint8_t)~TOFU_PROTO_ORIGIN_MASK;
+	m->h.status = 0;
+	tofu_msg_add_header(m, TOFU_HEADER_BOUND_TO, bound);
+	m->h.text_headers_len = (uint16_t)m->th_len;
+	deliver(r, m->group, m);
+}
+
+static void start_lookup(struct reactor *r, tofu_msg *m, const tofu_address *a, int passive);
+
 static void do_listen(struct reactor *r, tofu_msg *m)
 {
 	tofu_address a;
@@ -1161,6 +1197,10 @@ static void do_listen(struct reactor *r, tofu_msg *m)
 	char *unlink_path = NULL;
 	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	int st = address_status(k, 1, is_listen);
+	if (!st && needs_lookup(&a)) {
+		start_lookup(r, m, &a, 1);
+		return;
+	}
 	if (!st)
 		st = a.kind == TOFU_ADDR_TCP
 			 ? listen_tcp(&a, &fd, bound, sizeof(bound))
@@ -1185,49 +1225,16 @@ static void do_listen(struct reactor *r, tofu_msg *m)
 	c->close_id = m->h.message_id;
 	c->got_first = 1;
 	ep_set(r, c, EPOLLIN);
-	/* Success: the same message, WelcomeResponse, origin application,
-	 * status 0 (reference 4.1) plus our ~bound_to. */
-	tofu_msg_set_opcode(m, TOFU_OP_WELCOME_RESPONSE);
-	m->h.proto &= (uint8_t)~TOFU_PROTO_ORIGIN_MASK;
-	m->h.status = 0;
-	tofu_msg_add_header(m, TOFU_HEADER_BOUND_TO, bound);
-	m->h.text_headers_len = (uint16_t)m->th_len;
-	deliver(r, m->group, m);
+	welcome_done(r, m, bound);
 }
 
 /* -------------------------------------------------------------- connect */
 
 /* Returns 0 (fd set, *inprogress set) or the status of a synchronous
  * failure (reference 4.9). */
-static int open_client(const tofu_address *a, int *fdp, int *inprogress, int *is_tcp)
+/* After connect(): 0 (connected or *inprogress), or the Hello's status. */
+static int connect_result(int fd, int rc, int *fdp, int *inprogress)
 {
-	int fd, rc;
-	*inprogress = 0;
-	if (a->kind == TOFU_ADDR_TCP) {
-		struct addrinfo *res;
-		if (resolve(a, 0, &res))
-			return TOFU_STATUS_INVALID_ADDRESS;
-		fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			freeaddrinfo(res);
-			return TOFU_STATUS_INVALID_ADDRESS;
-		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		rc = connect(fd, res->ai_addr, res->ai_addrlen);
-		freeaddrinfo(res);
-		*is_tcp = 1;
-	} else {
-		struct sockaddr_un sa;
-		socklen_t sl;
-		if (fill_un(&sa, &sl, a->path, a->path_len, a->abstract))
-			return TOFU_STATUS_INVALID_ADDRESS;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return TOFU_STATUS_INVALID_ADDRESS;
-		rc = connect(fd, (struct sockaddr *)&sa, sl);
-		*is_tcp = 0;
-	}
 	if (rc == 0) {
 		*fdp = fd;
 		return 0;
@@ -1242,12 +1249,54 @@ static int open_client(const tofu_address *a, int *fdp, int *inprogress, int *is
 	return err == ENOENT ? TOFU_STATUS_UDS_PATH_NOT_FOUND : TOFU_STATUS_COMMUNICATION_FAILED;
 }
 
+/* Connects to the first address of res (not freed here). */
+static int connect_ai(const struct addrinfo *res, int *fdp, int *inprogress)
+{
+	*inprogress = 0;
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return TOFU_STATUS_INVALID_ADDRESS;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return connect_result(fd, connect(fd, res->ai_addr, res->ai_addrlen), fdp, inprogress);
+}
+
+static int open_client(const tofu_address *a, int *fdp, int *inprogress, int *is_tcp)
+{
+	int fd, rc;
+	*inprogress = 0;
+	if (a->kind == TOFU_ADDR_TCP) {
+		struct addrinfo *res;
+		if (resolve(a, 0, &res))
+			return TOFU_STATUS_INVALID_ADDRESS;
+		*is_tcp = 1;
+		int st = connect_ai(res, fdp, inprogress);
+		freeaddrinfo(res);
+		return st;
+	} else {
+		struct sockaddr_un sa;
+		socklen_t sl;
+		if (fill_un(&sa, &sl, a->path, a->path_len, a->abstract))
+			return TOFU_STATUS_INVALID_ADDRESS;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return TOFU_STATUS_INVALID_ADDRESS;
+		rc = connect(fd, (struct sockaddr *)&sa, sl);
+		*is_tcp = 0;
+	}
+	return connect_result(fd, rc, fdp, inprogress);
+}
+
 static void do_connect(struct reactor *r, tofu_msg *m)
 {
 	tofu_address a;
 	int is_listen = 0, fd = -1, inprogress = 0, is_tcp = 0;
 	int k = tofu_address_find(tofu__th(m), m->th_len, &a, &is_listen);
 	int st = address_status(k, 0, is_listen);
+	if (!st && needs_lookup(&a)) {
+		start_lookup(r, m, &a, 0);
+		return;
+	}
 	if (!st)
 		st = open_client(&a, &fd, &inprogress, &is_tcp);
 	struct chan *c = NULL;
@@ -1301,6 +1350,101 @@ static void on_connected(struct reactor *r, struct chan *c, uint32_t events)
 }
 
 /* ---------------------------------------------------------------- posts */
+
+/* ------------------------------------------------ host-name lookups */
+
+/* The Welcome/Hello at the head of the queue comes back as the failed
+ * response, the messages behind it with the same status, then the final
+ * Signal (WIRE-8.1.4, WIRE-8.2). */
+static void lookup_failed(struct reactor *r, struct chan *c, int st)
+{
+	tofu_msg_set_opcode(c->sq.head,
+			    c->lookup_listen ? TOFU_OP_WELCOME_RESPONSE : TOFU_OP_HELLO_RESPONSE);
+	close_chan(r, c, st, CL_NOTIFY, NULL);
+}
+
+/* A Welcome or Hello whose TCP host is a name: its channel waits in
+ * CH_RESOLVING (no socket; posts queue behind the Welcome/Hello, which
+ * stays first in the send queue) while the resolver thread looks the name
+ * up (resolver.c); on_looked_up continues it. */
+static void start_lookup(struct reactor *r, tofu_msg *m, const tofu_address *a, int passive)
+{
+	int opcode = passive ? TOFU_OP_WELCOME_RESPONSE : TOFU_OP_HELLO_RESPONSE;
+	struct tofu__lookup *l = calloc(1, sizeof(*l));
+	struct chan *c = l ? new_chan(r, -1, m->h.channel_number, CH_RESOLVING, m->group) : NULL;
+	if (!c) {
+		free(l);
+		fail_open(r, m, opcode, TOFU_STATUS_ALLOCATION_FAILED);
+		return;
+	}
+	c->is_tcp = 1;
+	c->lookup_listen = (unsigned)passive;
+	c->close_id = m->h.message_id;
+	c->got_first = (unsigned)passive;
+	c->first_pending = 1; /* nothing goes ahead of the Welcome/Hello */
+	tofu__q_push(&c->sq, m);
+	l->cn = c->cn;
+	l->gen = c->gen;
+	l->passive = passive;
+	host_port(a, passive, l->host, l->port);
+	if (tofu__resolve_submit(r->e, l)) {
+		free(l);
+		lookup_failed(r, c, TOFU_STATUS_ALLOCATION_FAILED);
+	}
+}
+
+static void on_looked_up(struct reactor *r, struct tofu__lookup *l)
+{
+	struct chan *c = r->chans[l->cn];
+	/* Closed meanwhile (group destroy, abort): nothing waits for it. */
+	if (!c || c->gen != l->gen || c->closed || c->kind != CH_RESOLVING)
+		return;
+	if (l->failed) {
+		lookup_failed(r, c, TOFU_STATUS_INVALID_ADDRESS);
+		return;
+	}
+	int fd = -1, st;
+	if (c->lookup_listen) {
+		char bound[TOFU_MAX_HOST_LEN + 16];
+		st = listen_ai(l->ai, &fd, bound, sizeof(bound));
+		if (st) {
+			lookup_failed(r, c, st);
+			return;
+		}
+		tofu_msg *m = tofu__q_pop(&c->sq);
+		c->fd = fd;
+		c->kind = CH_LISTENER;
+		c->first_pending = 0;
+		ep_set(r, c, EPOLLIN);
+		if (!c->in_epoll) {
+			tofu__q_push(&c->sq, m); /* closes with the others */
+			lookup_failed(r, c, TOFU_STATUS_UNKNOWN_ERROR);
+			return;
+		}
+		welcome_done(r, m, bound);
+		return;
+	}
+	int inprogress = 0;
+	st = connect_ai(l->ai, &fd, &inprogress);
+	if (st) {
+		lookup_failed(r, c, st);
+		return;
+	}
+	c->fd = fd;
+	if (inprogress) {
+		c->kind = CH_CONNECTING;
+		ep_set(r, c, EPOLLOUT);
+	} else {
+		c->kind = CH_IO;
+		pthread_mutex_lock(&r->e->mu);
+		set_direct_locked(r->e, c->cn, fd);
+		pthread_mutex_unlock(&r->e->mu);
+		ep_set(r, c, EPOLLIN);
+		mark_dirty(r, c);
+	}
+	if (!c->in_epoll)
+		close_chan(r, c, TOFU_STATUS_UNKNOWN_ERROR, CL_NOTIFY, NULL);
+}
 
 static void handle_post(struct reactor *r, tofu_msg *m)
 {
@@ -1572,6 +1716,8 @@ static int reactor_iter(struct reactor *r, int max_wait_ms)
 	e->posted.n = 0;
 	struct cmd *cmds = e->cmds;
 	e->cmds = e->cmds_tail = NULL;
+	struct tofu__lookup *looked_up = e->looked_up;
+	e->looked_up = NULL;
 	e->notified = 0;
 	int stop = e->shutting_down;
 	pthread_mutex_unlock(&e->mu);
@@ -1579,6 +1725,14 @@ static int reactor_iter(struct reactor *r, int max_wait_ms)
 	tofu_msg *m;
 	while ((m = tofu__q_pop(&posted)))
 		handle_post(r, m);
+	/* After the posts: one posted before the answer came is queued
+	 * behind its Hello, and shares its fate. */
+	while (looked_up) {
+		struct tofu__lookup *l = looked_up;
+		looked_up = l->next;
+		on_looked_up(r, l);
+		tofu__lookup_free(l);
+	}
 	flush_dirty(r);
 	if (cmds) {
 		flush_groups(r);
@@ -1707,6 +1861,9 @@ void tofu__reactor_stop(tofu_engine *e)
 		r->finished = 1;
 		shutdown_all(r);
 	}
+	/* No lookup can start now; the resolver thread's last wake-up must
+	 * find the eventfd still open. */
+	tofu__resolver_stop(e);
 	if (r) {
 		free(r->chans);
 		free(r->rbuf);
