@@ -1411,17 +1411,15 @@ static void on_looked_up(struct reactor *r, struct tofu__lookup *l)
 			lookup_failed(r, c, st);
 			return;
 		}
-		tofu_msg *m = tofu__q_pop(&c->sq);
 		c->fd = fd;
 		c->kind = CH_LISTENER;
-		c->first_pending = 0;
 		ep_set(r, c, EPOLLIN);
 		if (!c->in_epoll) {
-			tofu__q_push(&c->sq, m); /* closes with the others */
 			lookup_failed(r, c, TOFU_STATUS_UNKNOWN_ERROR);
 			return;
 		}
-		welcome_done(r, m, bound);
+		c->first_pending = 0;
+		welcome_done(r, tofu__q_pop(&c->sq), bound);
 		return;
 	}
 	int inprogress = 0;
