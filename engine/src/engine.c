@@ -334,8 +334,7 @@ void tofu_group_destroy(tofu_group *g)
 	else
 		e->cmds = &c;
 	e->cmds_tail = &c;
-	int wake = !e->notified;
-	e->notified = 1;
+	int wake = tofu__need_wake_locked(e);
 	pthread_mutex_unlock(&e->mu);
 	if (wake)
 		tofu__wake(e);
@@ -555,8 +554,7 @@ int tofu_post(tofu_group *g, tofu_msg **msg, tofu_header *prepared)
 	}
 	s->queued += m->frame_len;
 	tofu__q_push(&e->posted, m);
-	int wake = !e->notified;
-	e->notified = 1;
+	int wake = tofu__need_wake_locked(e);
 	pthread_mutex_unlock(&e->mu);
 	*msg = NULL;
 	if (wake)

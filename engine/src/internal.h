@@ -254,6 +254,16 @@ struct tofu_engine {
 	struct tofu__resolver *resolver; /* started on the first host name */
 };
 
+/* Under engine->mu, after queueing work for the reactor: whether the
+ * caller must write the eventfd once it has unlocked (only the first
+ * since the reactor's last pick-up does). */
+static inline int tofu__need_wake_locked(tofu_engine *e)
+{
+	int wake = !e->notified;
+	e->notified = 1;
+	return wake;
+}
+
 /* msg.c */
 tofu_msg *tofu__msg_new(void);
 void tofu__msg_free(tofu_msg *m);

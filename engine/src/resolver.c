@@ -72,8 +72,7 @@ static void *resolver_main(void *arg)
 		pthread_mutex_lock(&e->mu);
 		l->next = e->looked_up;
 		e->looked_up = l;
-		int wake = !e->notified;
-		e->notified = 1;
+		int wake = tofu__need_wake_locked(e);
 		pthread_mutex_unlock(&e->mu);
 		if (wake)
 			tofu__wake(e);

@@ -109,6 +109,18 @@ static void pair_open(struct pair *p)
 	snprintf(p->port, sizeof(p->port), "%s", strrchr(bound, '|') + 1);
 }
 
+/* An engine with a listener, and a Hello to it by the gated name whose
+ * lookup is now in progress; returns the Hello's channel. */
+static uint16_t pair_open_gated_hello(struct pair *p, uint64_t *hid)
+{
+	pair_open(p);
+	char value[64];
+	snprintf(value, sizeof(value), "tcp|gate.test|%s", p->port);
+	uint16_t cn = tu_hello(p->e, p->cg, value, hid);
+	wait_lookup_started();
+	return cn;
+}
+
 static void pair_close(struct pair *p)
 {
 	tofu_group_destroy(p->cg);
@@ -124,12 +136,8 @@ static void test_lookup_does_not_stall_the_engine(void **state)
 {
 	(void)state;
 	struct pair p;
-	pair_open(&p);
-	char value[64];
-	snprintf(value, sizeof(value), "tcp|gate.test|%s", p.port);
 	uint64_t hid;
-	uint16_t slow = tu_hello(p.e, p.cg, value, &hid);
-	wait_lookup_started();
+	uint16_t slow = pair_open_gated_hello(&p, &hid);
 	tu_post(p.e, p.cg, slow, TOFU_OP_SIGNAL, 0, "behind the hello");
 
 	char numeric[64];
@@ -160,12 +168,8 @@ static void test_unresolvable_name(void **state)
 {
 	(void)state;
 	struct pair p;
-	pair_open(&p);
-	char value[64];
-	snprintf(value, sizeof(value), "tcp|gate.test|%s", p.port);
 	uint64_t hid;
-	uint16_t cn = tu_hello(p.e, p.cg, value, &hid);
-	wait_lookup_started();
+	uint16_t cn = pair_open_gated_hello(&p, &hid);
 	tu_post(p.e, p.cg, cn, TOFU_OP_REQUEST, 77, "queued");
 	open_gate(1);
 
@@ -224,11 +228,7 @@ static void test_lookup_outlives_its_channel(void **state)
 {
 	(void)state;
 	struct pair p;
-	pair_open(&p);
-	char value[64];
-	snprintf(value, sizeof(value), "tcp|gate.test|%s", p.port);
-	tu_hello(p.e, p.cg, value, NULL);
-	wait_lookup_started();
+	pair_open_gated_hello(&p, NULL);
 	tofu_group_destroy(p.cg);
 	open_gate(0);
 	/* The listener got nothing: no connection was made for the Hello. */
@@ -239,6 +239,8 @@ static void test_lookup_outlives_its_channel(void **state)
 	pthread_mutex_lock(&gate_mu);
 	gate_open = 0; /* the next lookup hangs: the engine is destroyed meanwhile */
 	pthread_mutex_unlock(&gate_mu);
+	char value[64];
+	snprintf(value, sizeof(value), "tcp|gate.test|%s", p.port);
 	tu_hello(p.e, p.cg, value, NULL);
 	wait_lookup_started();
 	pthread_t opener;
