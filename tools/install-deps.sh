@@ -6,6 +6,9 @@ set -euo pipefail
 debs=(
 	ragel libcmocka-dev clang llvm libclang-rt-14-dev clang-format pkg-config
 	gcc-s390x-linux-gnu gcc-powerpc-linux-gnu qemu-user
+	# The cross compilers only recommend their C library; we install
+	# without recommends, so name it (headers, crt files, static libc).
+	libc6-dev-s390x-cross libc6-dev-powerpc-cross
 	libzmq3-dev valgrind iproute2 tshark afl++ python3-pip
 )
 # Foreign-architecture packages: cmocka for the s390x (big-endian) tests.
