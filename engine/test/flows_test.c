@@ -161,11 +161,12 @@ static void test_welcome_failures(void **state)
 static tofu_msg *expect(tofu_group *g, int opcode, uint16_t cn)
 {
 	tofu_msg *m = tu_recv(g);
-	if (tofu_msg_opcode(m) != opcode || tofu_msg_channel(m) != cn)
-		fail_msg("got opcode %d status %d ch %u, expected opcode %d ch %u",
-			 tofu_msg_opcode(m), tofu_msg_status(m), tofu_msg_channel(m), opcode, cn);
-	assert_int_equal(tofu_msg_origin(m), 0);
-	assert_int_equal(tofu_msg_status(m), 0);
+	if (tofu_msg_opcode(m) != opcode || tofu_msg_channel(m) != cn || tofu_msg_origin(m) != 0 ||
+	    tofu_msg_status(m) != 0)
+		fail_msg("got opcode %d status %d origin %d ch %u, expected opcode %d status 0 "
+			 "origin 0 ch %u",
+			 tofu_msg_opcode(m), tofu_msg_status(m), tofu_msg_origin(m),
+			 tofu_msg_channel(m), opcode, cn);
 	return m;
 }
 
@@ -938,7 +939,10 @@ static void test_wire_layout(void **state)
 				fail_msg("frame %d body byte %zu", i, k);
 	}
 
-	/* The other direction: one write with all frames back to back. */
+	/* The other direction: one write with all frames back to back. The
+	 * gets above took what the reactor put back as it wrote, so the
+	 * pool may hold fewer than the 18 messages this burst needs. */
+	tu_pool_fill(e, 18);
 	size_t cap = 0;
 	for (int i = 0; i < 18; i++)
 		cap += 16 + 64 + wl_body_len(i);

@@ -26,6 +26,17 @@ tofu_engine *tu_engine(const tofu_options *o)
 	return e;
 }
 
+void tu_pool_fill(tofu_engine *e, unsigned n)
+{
+	tofu_msg **held = calloc(n, sizeof *held);
+	assert_non_null(held);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(tofu_get(e, TOFU_GET_ALWAYS, &held[i]), 0);
+	for (unsigned i = 0; i < n; i++)
+		tofu_put(e, &held[i]);
+	free(held);
+}
+
 tofu_msg *tu_recv_within(tofu_group *g, unsigned ms)
 {
 	tofu_msg *m = NULL;

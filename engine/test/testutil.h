@@ -43,6 +43,13 @@ tofu_msg *tu_recv_within(tofu_group *g, unsigned ms);
 extern uint64_t tu_last_welcome_id;
 uint16_t tu_listen(tofu_engine *e, tofu_group *g, const char *value, char *bound, size_t cap);
 
+/* Leaves at least n messages in e's pool (n <= pool_max): gets n with
+ * TOFU_GET_ALWAYS and puts them back. A test that receives a burst of n
+ * frames uses it when its own gets may have emptied the pool, because a
+ * reactor finding the pool empty pauses the channel with a pool_empty
+ * Signal (WIRE-8.8), a delivery such a test does not expect. */
+void tu_pool_fill(tofu_engine *e, unsigned n);
+
 /* Posts a HelloRequest to `value`; returns the client channel. */
 uint16_t tu_hello(tofu_engine *e, tofu_group *g, const char *value, uint64_t *id);
 
