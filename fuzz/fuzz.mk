@@ -74,25 +74,37 @@ FUZZ_LIBS_engine := -lpthread
 $(foreach v,lf afl aflcmp cov,$(eval \
 	$(FUZZ_OUT)/$(v)/bin/fuzz_engine: $(patsubst %.c,$(FUZZ_OUT)/$(v)/%.o,$(ENGINE_SRCS))))
 $(BUILD)/asan/fuzz/bin/fuzz_engine: $(ENGINE_LIB_ASAN)
-# The harnesses' own code (oracles, reference models) is left without
-# coverage/cmp tracing in the libFuzzer build: its edges guide nothing, and
-# tracing the models' byte loops cost more than half the time per input.
-$(FUZZ_OUT)/lf/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(CODEC_HDRS) $(ENGINE_HDRS)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_SAN) -O1 $(FUZZ_DEFS_lf) -c $< -o $@
-# The engine harness's model decodes with a copy of the codec built without
-# coverage, every tofu_ symbol renamed oracle_tofu_ (fuzz/oracle_codec.h):
+# The harnesses' own code (oracles, reference models) is compiled by plain
+# clang, without coverage or comparison tracing, in the libFuzzer and AFL++
+# builds: its edges guide nothing, and tracing the models' byte loops cost
+# more than half the time per input (th_iter under libFuzzer; stream under
+# AFL++, see FUZZING.md). The AFL++ driver (fuzz/afl_main.c) still goes
+# through afl-clang-fast, which defines its persistent-mode macros. The
+# cov variant instruments everything: its report names only the code under
+# test. FUZZ_PLAIN_<v> is the harness's flags for variant v.
+FUZZ_PLAIN_lf := $(FUZZ_SAN) -O1
+FUZZ_PLAIN_afl := $(FUZZ_SAN) -O1
+FUZZ_PLAIN_aflcmp := -O1
+FUZZ_PLAIN_VARIANTS := lf afl aflcmp
+# The engine harness's model decodes with a copy of the codec built the same
+# plain way, every tofu_ symbol renamed oracle_tofu_ (fuzz/oracle_codec.h):
 # the engine under test keeps the instrumented codec, the oracle's decoding
 # guides nothing and is not traced twice.
-FUZZ_ORACLE := $(FUZZ_OUT)/lf/oracle/codec.o
-$(FUZZ_OUT)/lf/oracle/%.o: %.c $(CODEC_HDRS)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_SAN) -O1 -c $< -o $@
-$(FUZZ_ORACLE): $(patsubst %.c,$(FUZZ_OUT)/lf/oracle/%.o,$(FUZZ_CODEC_SRCS))
-	$(LD) -r -o $@.all $^
-	nm -g --defined-only $@.all | awk '$$3 ~ /^tofu_/ {print $$3, "oracle_" $$3}' >$@.syms
-	objcopy --redefine-syms=$@.syms $@.all $@
-$(FUZZ_OUT)/lf/bin/fuzz_engine: $(FUZZ_ORACLE)
+define fuzz_plain_variant
+$(FUZZ_OUT)/$(1)/fuzz/fuzz_%.o: fuzz/fuzz_%.c $(FUZZ_HDRS) $(CODEC_HDRS) $(ENGINE_HDRS)
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_PLAIN_$(1)) $$(FUZZ_HARNESS_DEFS) -c $$< -o $$@
+$(FUZZ_OUT)/$(1)/oracle/%.o: %.c $(CODEC_HDRS)
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_PLAIN_$(1)) -c $$< -o $$@
+$(FUZZ_OUT)/$(1)/oracle/codec.o: $(patsubst %.c,$(FUZZ_OUT)/$(1)/oracle/%.o,$(FUZZ_CODEC_SRCS))
+	$(LD) -r -o $$@.all $$^
+	nm -g --defined-only $$@.all | awk '$$$$3 ~ /^tofu_/ {print $$$$3, "oracle_" $$$$3}' >$$@.syms
+	objcopy --redefine-syms=$$@.syms $$@.all $$@
+$(FUZZ_OUT)/$(1)/bin/fuzz_engine: $(FUZZ_OUT)/$(1)/oracle/codec.o
+$(FUZZ_OUT)/$(1)/fuzz/fuzz_engine.o: FUZZ_HARNESS_DEFS := -DFUZZ_ORACLE_CODEC
+endef
+$(foreach v,$(FUZZ_PLAIN_VARIANTS),$(eval $(call fuzz_plain_variant,$(v))))
 # The engine's own objects keep edge coverage but not comparison tracing
 # (trace-cmp) in the libFuzzer build. Its comparisons are of pointers,
 # counters and states; the input's values are compared in the codec, which
@@ -100,10 +112,9 @@ $(FUZZ_OUT)/lf/bin/fuzz_engine: $(FUZZ_ORACLE)
 # 50 -> 35 us), and two 120 s runs from the same corpus reached the same
 # coverage (cov 388, ft 1,328 vs 1,329): see FUZZING.md.
 $(patsubst %.c,$(FUZZ_OUT)/lf/%.o,$(ENGINE_SRCS)): FUZZ_OBJ_CFLAGS := -fno-sanitize-coverage=trace-cmp
-$(FUZZ_OUT)/lf/fuzz/fuzz_engine.o: FUZZ_DEFS_lf := -DFUZZ_ORACLE_CODEC
 # Keep the objects (they are intermediate files of chained pattern rules).
-.PRECIOUS: $(foreach v,lf afl aflcmp cov,$(FUZZ_OUT)/$(v)/%.o) $(FUZZ_OUT)/lf/fuzz/%.o \
-	$(FUZZ_OUT)/lf/oracle/%.o \
+.PRECIOUS: $(foreach v,lf afl aflcmp cov,$(FUZZ_OUT)/$(v)/%.o) \
+	$(foreach v,$(FUZZ_PLAIN_VARIANTS),$(FUZZ_OUT)/$(v)/fuzz/fuzz_%.o $(FUZZ_OUT)/$(v)/oracle/%.o) \
 	$(BUILD)/asan/%.o
 
 # Replay build: the fallback main with the team's gcc ASan+UBSan variant.
