@@ -110,6 +110,10 @@ int main(int argc, char **argv)
 #ifdef __AFL_FUZZ_TESTCASE_LEN
 	if (argc < 2) {
 		__AFL_INIT();
+		/* In the forked target, before the first __AFL_LOOP call, which
+		 * clears the coverage map: start-up edges count for no input. */
+		if (LLVMFuzzerInitialize)
+			LLVMFuzzerInitialize(&argc, &argv);
 		const uint8_t *buf = __AFL_FUZZ_TESTCASE_BUF;
 		while (__AFL_LOOP(100000)) {
 			size_t len = (size_t)__AFL_FUZZ_TESTCASE_LEN;
@@ -122,6 +126,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE|DIR...  (replays each input once)\n", argv[0]);
 		return 2;
 	}
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
 	unsigned long count = 0;
 	int fails = 0;
 	for (int i = 1; i < argc; i++)
