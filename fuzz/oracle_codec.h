@@ -8,19 +8,19 @@
  *
  * Why: the model's decoding is not code under test, its coverage duplicates
  * the engine's own decoding of the same bytes, and its comparison tracing
- * cost about a twentieth of the time per input. Only the libFuzzer build
- * defines FUZZ_ORACLE_CODEC; elsewhere the harness uses the one codec.
+ * cost about a twentieth of the time per input. The libFuzzer and AFL++
+ * builds define FUZZ_ORACLE_CODEC; the coverage and replay builds use the
+ * one codec.
  */
 #ifndef TOFU_FUZZ_ORACLE_CODEC_H
 #define TOFU_FUZZ_ORACLE_CODEC_H
 
 #ifdef FUZZ_ORACLE_CODEC
-#define tofu_decoder_init	 oracle_tofu_decoder_init
-#define tofu_decoder_next	 oracle_tofu_decoder_next
-#define tofu_decoder_at_boundary oracle_tofu_decoder_at_boundary
-#define tofu_error_status	 oracle_tofu_error_status
-#define tofu_header_decode	 oracle_tofu_header_decode
-#define tofu_status_name	 oracle_tofu_status_name
+#define tofu_decoder_init  oracle_tofu_decoder_init
+#define tofu_decoder_next  oracle_tofu_decoder_next
+#define tofu_error_status  oracle_tofu_error_status
+#define tofu_header_decode oracle_tofu_header_decode
+#define tofu_status_name   oracle_tofu_status_name
 #endif
 
 #endif
